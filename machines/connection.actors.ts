@@ -1,0 +1,192 @@
+/**
+ * The machine's two invoked actors: the ticket request and the socket itself.
+ * All IO of a connection happens here; leaving the invoking state stops them.
+ */
+import { fromCallback, fromPromise } from "xstate";
+import { TicketError } from "../src/errors";
+import type {
+  ConnectionEvent,
+  ConnectionRuntime,
+  SocketActorInput,
+  SocketCommand,
+  SocketPort,
+  SocketTransport,
+  TicketInput,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./connection.types";
+import { buildSocketUrl, PING_FRAME, PONG_FRAME, Ticket, ticketEndpoint } from "./connection.utils";
+
+const CONNECTING = 0;
+const OPEN = 1;
+
+const noop = () => {};
+const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Asks `{apiUrl}/ws/ticket` for a fresh ticket (SPEC §5). Rejects with a
+ * `TicketError`: the HTTP status for a non-2xx answer or an unusable body, `0` when
+ * no answer arrived.
+ */
+export async function requestTicket(
+  runtime: Pick<ConnectionRuntime, "fetch" | "getAuthToken">,
+  apiUrl: string,
+  path?: string,
+  signal?: AbortSignal,
+): Promise<Ticket> {
+  const fetchImpl = runtime.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  const token = await runtime.getAuthToken?.();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetchImpl(ticketEndpoint(apiUrl), {
+      method: "POST",
+      headers,
+      body: JSON.stringify(path === undefined ? {} : { path }),
+      signal,
+    });
+  } catch (cause) {
+    throw new TicketError(0, `ticket request failed: ${message(cause)}`, { cause });
+  }
+  if (!response.ok) {
+    // Drain the body so the connection can be reused; its content is not needed.
+    await response.text().catch(noop);
+    throw new TicketError(response.status);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new TicketError(response.status, "ticket response is not valid JSON", { cause });
+  }
+  const { ticket, expiresAt } = (body ?? {}) as { ticket?: unknown; expiresAt?: unknown };
+  if (typeof ticket !== "string" || ticket === "") {
+    throw new TicketError(response.status, 'ticket response has no "ticket" string');
+  }
+  return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
+}
+
+/** Forgets every handler of a socket we no longer follow, and closes it if it still lives. */
+function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  // `ws` emits an error when a connecting socket is closed; keep a listener so it is not thrown.
+  socket.onerror = noop;
+  if (socket.readyState === CONNECTING || socket.readyState === OPEN) {
+    try {
+      if (code === undefined || socket.readyState === CONNECTING) socket.close();
+      else socket.close(code, reason);
+    } catch {
+      // Closing an abandoned socket can only fail because it is already going away.
+    }
+  }
+}
+
+/**
+ * Creates the actors the machine invokes, bound to an environment. `createClient`
+ * does this with a port that feeds `onMessage`; call it yourself to run
+ * `connectionMachine` without the facade.
+ */
+export function createConnectionActors(runtime: ConnectionRuntime = {}) {
+  const now = runtime.now ?? Date.now;
+  const port = runtime.port ?? droppingPort;
+
+  const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
+    requestTicket(runtime, input.apiUrl, input.path, signal),
+  );
+
+  const socketConnection = fromCallback<SocketCommand, SocketActorInput, ConnectionEvent>(
+    ({ input, sendBack, receive }) => {
+      const WebSocketImpl: WebSocketConstructor | undefined =
+        runtime.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      let socket: WebSocketLike | undefined;
+      try {
+        if (!WebSocketImpl) throw new TypeError("no WebSocket implementation available");
+        socket = new WebSocketImpl(buildSocketUrl(input.wsUrl, input.path, input.params, input.ticket));
+      } catch (error) {
+        // e.g. a malformed URL: report it and fail the attempt like a dropped handshake.
+        sendBack({ type: "socket.error", error });
+        sendBack({ type: "socket.closed", code: 1006, reason: "", wasClean: false });
+        return noop;
+      }
+      const ws = socket;
+      let attached = true;
+      let opened = false;
+      let lastInboundAt = now();
+      let awaitingAlive = false;
+
+      const transport: SocketTransport = {
+        send: (data) => ws.send(data),
+        get bufferedAmount() {
+          return ws.bufferedAmount ?? 0;
+        },
+      };
+
+      const detach = () => {
+        if (!attached) return false;
+        attached = false;
+        if (opened) port.detached();
+        return true;
+      };
+
+      ws.onopen = () => {
+        opened = true;
+        lastInboundAt = now();
+        port.opened(transport);
+        sendBack({ type: "socket.open" });
+      };
+      // The hot path: one timestamp and one comparison per frame, no machine transition.
+      ws.onmessage = (event: MessageEvent) => {
+        lastInboundAt = now();
+        if (awaitingAlive) {
+          awaitingAlive = false;
+          sendBack({ type: "socket.alive" });
+        }
+        if (event.data === PONG_FRAME) return;
+        port.message(event);
+      };
+      ws.onerror = (event: unknown) => sendBack({ type: "socket.error", error: event });
+      ws.onclose = (event: CloseEvent) => {
+        detach();
+        abandon(ws);
+        sendBack({ type: "socket.closed", code: event.code, reason: event.reason ?? "", wasClean: event.wasClean });
+      };
+
+      receive((command) => {
+        if (!attached) return;
+        switch (command.type) {
+          case "command.probe": {
+            const idleFor = now() - lastInboundAt;
+            sendBack(idleFor >= input.heartbeatInterval ? { type: "socket.silent" } : { type: "socket.active", idleFor });
+            break;
+          }
+          case "command.ping":
+            awaitingAlive = true;
+            ws.send(PING_FRAME);
+            break;
+          case "command.close":
+            if (command.detach) {
+              detach();
+              abandon(ws, command.code, command.reason);
+              sendBack({ type: "socket.closed", code: command.code, reason: command.reason, wasClean: false });
+            } else {
+              ws.close(command.code, command.reason || undefined);
+            }
+            break;
+        }
+      });
+
+      return () => {
+        if (detach()) abandon(ws, 1000);
+      };
+    },
+  );
+
+  return { fetchTicket, socketConnection };
+}

@@ -1,0 +1,255 @@
+/**
+ * The connection machine: the whole behaviour of one managed socket (SPEC §2–§5, §8).
+ *
+ *   ticket ──► socket.handshake ──► socket.open.{live ⇄ probing ⇄ awaitingPong}
+ *     ▲                 │                 │            │ heartbeatTimeout
+ *     │                 ▼                 ▼            ▼
+ *   backoff ◄── lost ◄── socket.closed ◄──────── socket.dropping (4000)
+ *     refreshing (4001) ─► ticket            socket.closing ─► closed (final)
+ *
+ * Every guard, action, actor and delay is named in `setup()`; states only refer to them.
+ * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
+ */
+import { assign, emit, sendTo, setup } from "xstate";
+import { ConnectionRejectedError, ReconnectFailedError, TicketError } from "../src/errors";
+import { createConnectionActors } from "./connection.actors";
+import type {
+  ConnectionContext,
+  ConnectionEmitted,
+  ConnectionEvent,
+  ConnectionInput,
+  ConnectionTag,
+  SocketActorInput,
+  TicketInput,
+} from "./connection.types";
+import {
+  backoffDelay,
+  classifyClose,
+  HEARTBEAT_TIMEOUT_CODE,
+  isTerminalTicketStatus,
+  stableUptime,
+  type Ticket,
+} from "./connection.utils";
+
+/** A heartbeat timer that fires this much later than asked was throttled or slept through. */
+export const LATE_TIMER_TOLERANCE = 1000;
+
+const defaultActors = createConnectionActors();
+
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+    tags: {} as ConnectionTag,
+    children: {} as { ticket: "fetchTicket"; socket: "socketConnection" },
+  },
+  actors: defaultActors,
+  delays: {
+    /** Backoff before the next attempt: uniform in [d/2, d] (SPEC §3). */
+    retryDelay: ({ context }) => backoffDelay(context.attempt, context.settings),
+    /** Bound on the ticket request and on the handshake. */
+    connectTimeout: ({ context }) => context.settings.connectTimeout,
+    /** Bound on a requested close waiting for the server's close frame. */
+    closeTimeout: ({ context }) => context.settings.connectTimeout,
+    /** Inbound silence before a probe; shortened by how long the link has already been quiet. */
+    heartbeatInterval: ({ context, event }) =>
+      event.type === "socket.active"
+        ? Math.max(0, context.settings.heartbeatInterval - event.idleFor)
+        : context.settings.heartbeatInterval,
+    heartbeatTimeout: ({ context }) => context.settings.heartbeatTimeout,
+    /** Uptime after which the attempt counter resets. */
+    stableUptime: ({ context }) => stableUptime(context.settings.reconnectDelay),
+  },
+  guards: {
+    isTicketRefused: ({ event }) =>
+      "error" in event && event.error instanceof TicketError && isTerminalTicketStatus(event.error.status),
+    isTerminalClose: ({ event }) => event.type === "socket.closed" && classifyClose(event.code) === "terminal",
+    isTicketRejected: ({ event }) => event.type === "socket.closed" && classifyClose(event.code) === "refresh-ticket",
+    canRetry: ({ context }) =>
+      context.settings.maxReconnectAttempts === 0 || context.attempt < context.settings.maxReconnectAttempts,
+    isHeartbeatEnabled: ({ context }) => context.settings.heartbeatInterval > 0,
+    /** The timeout fired well after it was due: the process was asleep, not the link dead. */
+    wasTimerLate: ({ context }) =>
+      Date.now() - context.pingSentAt > context.settings.heartbeatTimeout + LATE_TIMER_TOLERANCE,
+  },
+  actions: {
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    resetAttempts: assign({ attempt: 0 }),
+    announceAttempt: emit(({ context }) => ({ type: "reconnecting" as const, attempt: context.attempt })),
+    reportError: emit(({ event }) => ({ type: "error" as const, error: "error" in event ? event.error : event })),
+    recordTicketRefusal: assign({ error: ({ event }) => ("error" in event ? (event.error as Error) : undefined) }),
+    recordRejection: assign({
+      error: ({ event }) =>
+        event.type === "socket.closed" ? new ConnectionRejectedError(event.code, event.reason) : undefined,
+    }),
+    recordAttemptsExhausted: assign({ error: ({ context }) => new ReconnectFailedError(context.attempt) }),
+    reportClosingError: emit(({ context }) => ({ type: "error" as const, error: context.error })),
+    recordCloseRequest: assign({
+      closeRequest: ({ event }) =>
+        event.type === "connection.close" ? { code: event.code, reason: event.reason } : { code: 1000, reason: "" },
+    }),
+    notePingSent: assign({ pingSentAt: () => Date.now() }),
+    probeSocket: sendTo("socket", { type: "command.probe" }),
+    pingSocket: sendTo("socket", { type: "command.ping" }),
+    closeSocket: sendTo("socket", ({ context }) => ({
+      type: "command.close" as const,
+      code: context.closeRequest.code,
+      reason: context.closeRequest.reason,
+      detach: false,
+    })),
+    dropSocket: sendTo("socket", {
+      type: "command.close",
+      code: HEARTBEAT_TIMEOUT_CODE,
+      reason: "heartbeat timeout",
+      detach: true,
+    }),
+  },
+}).createMachine({
+  id: "connection",
+  context: ({ input }) => ({
+    ...input,
+    attempt: 0,
+    closeRequest: { code: 1000, reason: "" },
+    error: undefined,
+    pingSentAt: 0,
+  }),
+  initial: "ticket",
+  on: {
+    "socket.error": { actions: "reportError" },
+    "connection.close": { target: "#connection.closed", actions: "recordCloseRequest" },
+  },
+  states: {
+    ticket: {
+      description: "Fetching a fresh single-use ticket over HTTP; every attempt has its own.",
+      tags: ["attempt"],
+      invoke: {
+        id: "ticket",
+        src: "fetchTicket",
+        input: ({ context }): TicketInput => ({ apiUrl: context.apiUrl, path: context.path }),
+        onDone: { target: "socket" },
+        onError: [
+          {
+            guard: "isTicketRefused",
+            target: "closed",
+            actions: ["recordTicketRefusal", "reportError"],
+          },
+          { target: "lost", actions: "reportError" },
+        ],
+      },
+      after: { connectTimeout: { target: "lost" } },
+    },
+    socket: {
+      description: "A WebSocket exists: handshake, open, or closing. The socket actor owns it.",
+      invoke: {
+        id: "socket",
+        src: "socketConnection",
+        input: ({ context, event }): SocketActorInput => ({
+          wsUrl: context.wsUrl,
+          path: context.path,
+          params: context.settings.params,
+          heartbeatInterval: context.settings.heartbeatInterval,
+          ticket: (event as unknown as { output: Ticket }).output,
+        }),
+      },
+      initial: "handshake",
+      states: {
+        handshake: {
+          tags: ["attempt"],
+          on: {
+            "socket.open": { target: "open" },
+            "socket.closed": [
+              { guard: "isTerminalClose", target: "#connection.closed", actions: ["recordRejection", "reportClosingError"] },
+              { guard: "isTicketRejected", target: "#connection.refreshing" },
+              { target: "#connection.lost" },
+            ],
+          },
+          after: { connectTimeout: { target: "#connection.lost" } },
+        },
+        open: {
+          tags: ["open"],
+          initial: "live",
+          after: { stableUptime: { actions: "resetAttempts" } },
+          on: {
+            "connection.close": { target: "closing", actions: "recordCloseRequest" },
+            "socket.closed": [
+              { guard: "isTerminalClose", target: "#connection.closed", actions: ["recordRejection", "reportClosingError"] },
+              { guard: "isTicketRejected", target: "#connection.refreshing" },
+              { target: "#connection.lost" },
+            ],
+          },
+          states: {
+            live: {
+              description: "Frames flow; the heartbeat waits for an interval of silence.",
+              after: { heartbeatInterval: { guard: "isHeartbeatEnabled", target: "probing" } },
+              on: { "connection.wake": { target: "awaitingPong" } },
+            },
+            probing: {
+              description: "Asks the socket actor how long the link has been quiet.",
+              entry: "probeSocket",
+              on: {
+                "socket.active": { target: "live" },
+                "socket.silent": { target: "awaitingPong" },
+              },
+            },
+            awaitingPong: {
+              description: "A ping is out; any inbound frame proves the link alive.",
+              entry: ["notePingSent", "pingSocket"],
+              on: { "socket.alive": { target: "live" } },
+              after: {
+                heartbeatTimeout: [
+                  { guard: "wasTimerLate", target: "awaitingPong", reenter: true },
+                  { target: "#connection.socket.dropping" },
+                ],
+              },
+            },
+          },
+        },
+        dropping: {
+          description: "Heartbeat timeout: the client closes the dead link with 4000 and moves on at once.",
+          tags: ["reconnecting"],
+          entry: "dropSocket",
+          on: { "socket.closed": { target: "#connection.lost" } },
+        },
+        closing: {
+          description: "A requested close waits for the server's close frame.",
+          tags: ["closing"],
+          entry: "closeSocket",
+          on: {
+            "connection.close": {},
+            "socket.closed": { target: "#connection.closed" },
+          },
+          after: { closeTimeout: { target: "#connection.closed" } },
+        },
+      },
+    },
+    lost: {
+      description: "An attempt failed or an open connection dropped: back off, or give up.",
+      always: [
+        { guard: "canRetry", target: "backoff", actions: "countAttempt" },
+        { target: "closed", actions: ["recordAttemptsExhausted", "reportClosingError"] },
+      ],
+    },
+    refreshing: {
+      description: "The server rejected the ticket (4001): fetch a new one at once; it counts as an attempt.",
+      always: [
+        { guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },
+        { target: "closed", actions: ["recordAttemptsExhausted", "reportClosingError"] },
+      ],
+    },
+    backoff: {
+      description: "Waiting out the jittered backoff delay before the next attempt.",
+      tags: ["reconnecting"],
+      after: { retryDelay: { target: "ticket", actions: "announceAttempt" } },
+      on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },
+    },
+    closed: {
+      description: "Final. No timers, no socket, no further reconnects.",
+      tags: ["closed"],
+      type: "final",
+    },
+  },
+});
+
+export type ConnectionMachine = typeof connectionMachine;

@@ -1,0 +1,142 @@
+/**
+ * The typed schema of the connection machine: its context, input, every event it
+ * handles, what it emits, its tags, and the commands its socket actor understands.
+ */
+import type { ConnectionSettings } from "../src/options";
+import type { Ticket } from "./connection.utils";
+
+/** What a connection is created with. */
+export interface ConnectionInput {
+  /** Manager key, e.g. `chat:abc`; names the actor in the inspector. */
+  key: string;
+  /** Socket path, starting with `/`. */
+  path: string;
+  /** HTTP base for tickets. */
+  apiUrl: string;
+  /** Socket base (`ws:` / `wss:`). */
+  wsUrl: string;
+  settings: ConnectionSettings;
+}
+
+/** How a requested close ends the socket. */
+export interface CloseRequest {
+  code: number;
+  reason: string;
+}
+
+export interface ConnectionContext extends ConnectionInput {
+  /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets after a stable uptime. */
+  attempt: number;
+  /** The close the user asked for, sent when an open socket is closed. */
+  closeRequest: CloseRequest;
+  /** The error that took the machine to `closed`, if any. */
+  error: Error | undefined;
+  /** When the last heartbeat ping was sent (epoch ms), for late-timer detection. */
+  pingSentAt: number;
+}
+
+/** Events the socket actor sends to the machine. */
+export type SocketEvent =
+  | { type: "socket.open" }
+  | { type: "socket.closed"; code: number; reason: string; wasClean: boolean }
+  | { type: "socket.error"; error: unknown }
+  /** The link carried a frame `idleFor` ms ago: no ping needed yet. */
+  | { type: "socket.active"; idleFor: number }
+  /** Nothing arrived for a whole heartbeat interval. */
+  | { type: "socket.silent" }
+  /** The first frame after a ping arrived. */
+  | { type: "socket.alive" };
+
+/** Events the facade sends to the machine. */
+export type FacadeEvent =
+  | { type: "connection.close"; code: number; reason: string }
+  /** The page became visible or the network came back: check liveness / stop waiting now. */
+  | { type: "connection.wake" };
+
+export type ConnectionEvent = SocketEvent | FacadeEvent;
+
+/** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
+export type ConnectionEmitted =
+  | { type: "reconnecting"; attempt: number }
+  | { type: "error"; error: unknown };
+
+/** Commands the machine sends to its socket actor. */
+export type SocketCommand =
+  /** Report `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
+  | { type: "command.probe" }
+  /** Send `{"type":"ping"}` and report the next inbound frame as `socket.alive`. */
+  | { type: "command.ping" }
+  /** Close the socket; with `detach`, report `socket.closed` at once instead of waiting for the close handshake. */
+  | { type: "command.close"; code: number; reason: string; detach: boolean };
+
+/** Tags that map machine states to the public state (see `toPublicState`). */
+export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "closed";
+
+/** The five public states of SPEC §4. */
+export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "reconnecting";
+
+export interface TicketInput {
+  apiUrl: string;
+  path: string;
+}
+
+export interface SocketActorInput {
+  wsUrl: string;
+  path: string;
+  params: ConnectionSettings["params"];
+  heartbeatInterval: number;
+  ticket: Ticket;
+}
+
+/** The subset of the WebSocket API sockstate uses; browsers' `WebSocket`, `ws` and `mock-socket` all fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount?: number;
+  binaryType?: string;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  send(data: any): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Data `send()` accepts, as the WebSocket API does. */
+export type SendData = string | ArrayBufferLike | Blob | ArrayBufferView;
+
+/** How the facade reaches the live socket without going through the interpreter. */
+export interface SocketTransport {
+  send(data: SendData): void;
+  readonly bufferedAmount: number;
+}
+
+/**
+ * The socket actor's line to the facade: data frames and the open transport go
+ * straight through here, never through a machine transition.
+ */
+export interface SocketPort {
+  /** The socket opened; called just before the machine hears `socket.open`. */
+  opened(transport: SocketTransport): void;
+  /** A data frame arrived (heartbeat pongs are filtered out before this). */
+  message(event: MessageEvent): void;
+  /** The socket is gone (closed, dropped or abandoned); the transport must not be used. */
+  detached(): void;
+}
+
+export type AuthTokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
+
+/** What the connection's actors need from the environment. Every field has a default. */
+export interface ConnectionRuntime {
+  /** @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Bearer token for ticket requests. */
+  getAuthToken?: AuthTokenProvider;
+  /** Where data frames go. @default drops them */
+  port?: SocketPort;
+  /** Clock for liveness bookkeeping. @default Date.now */
+  now?: () => number;
+}

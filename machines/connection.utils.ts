@@ -1,0 +1,119 @@
+/**
+ * Pure helpers of the connection machine: backoff, close-code classification,
+ * URL building with the ticket kept out of anything printable.
+ */
+
+/** Close code the client uses when the heartbeat declares a connection dead. */
+export const HEARTBEAT_TIMEOUT_CODE = 4000;
+/** The server rejected the ticket: refresh it and reconnect at once. */
+export const TICKET_REJECTED_CODE = 4001;
+/** Server close codes after which the client never reconnects. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4003, 4004, 1008]);
+/** Heartbeat frames of the wire protocol (SPEC §5). */
+export const PING_FRAME = '{"type":"ping"}';
+export const PONG_FRAME = '{"type":"pong"}';
+/** Minimum uptime before the attempt counter resets, whatever `reconnectDelay` is. */
+export const MIN_STABLE_UPTIME = 5000;
+
+/** What the client does after the server closed (or the network dropped) a socket. */
+export type CloseDisposition = "refresh-ticket" | "terminal" | "retry";
+
+/** The one decision on close codes: 4001 refreshes, 4003/4004/1008 end, anything else retries with backoff. */
+export function classifyClose(code: number): CloseDisposition {
+  if (code === TICKET_REJECTED_CODE) return "refresh-ticket";
+  if (TERMINAL_CLOSE_CODES.has(code)) return "terminal";
+  return "retry";
+}
+
+/** Ticket endpoint statuses after which the client never retries. */
+export function isTerminalTicketStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+export interface BackoffSettings {
+  reconnectDelay: number;
+  maxReconnectDelay: number;
+}
+
+/** The upper bound `d = min(maxReconnectDelay, reconnectDelay · 2^(attempt−1))` for attempt ≥ 1. */
+export function backoffCeiling(attempt: number, settings: BackoffSettings): number {
+  const exponent = Math.max(0, attempt - 1);
+  // 2^1024 is Infinity; Math.min keeps the cap either way.
+  return Math.min(settings.maxReconnectDelay, settings.reconnectDelay * 2 ** exponent);
+}
+
+/** Delay before reconnect attempt `attempt`, drawn uniformly from `[d/2, d]`. */
+export function backoffDelay(attempt: number, settings: BackoffSettings, random: () => number = Math.random): number {
+  const ceiling = backoffCeiling(attempt, settings);
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/** How long a connection must stay open before the attempt counter resets. */
+export function stableUptime(reconnectDelay: number): number {
+  return Math.max(MIN_STABLE_UPTIME, reconnectDelay);
+}
+
+/** `apiUrl` with http→ws and https→wss, the default socket base. */
+export function deriveWsUrl(apiUrl: string): string {
+  return apiUrl.replace(/^http(s?):/i, (_, secure: string) => `ws${secure}:`);
+}
+
+function trimTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/** `POST` target for tickets: `{apiUrl}/ws/ticket`. */
+export function ticketEndpoint(apiUrl: string): string {
+  return `${trimTrailingSlash(apiUrl)}/ws/ticket`;
+}
+
+export type QueryParams = Readonly<Record<string, string | number | boolean>>;
+
+function encodeQuery(entries: Array<[string, string | number | boolean]>): string {
+  return entries.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join("&");
+}
+
+/**
+ * `{wsUrl}{path}?ticket=<ticket>&<params>`, all URI-encoded (SPEC §5). Without a
+ * ticket it is the public, printable URL of the socket.
+ */
+export function buildSocketUrl(wsUrl: string, path: string, params: QueryParams = {}, ticket?: Ticket): string {
+  const entries: Array<[string, string | number | boolean]> = [];
+  if (ticket) entries.push(["ticket", ticket.reveal()]);
+  entries.push(...Object.entries(params));
+  const query = encodeQuery(entries);
+  return `${trimTrailingSlash(wsUrl)}${path}${query ? `?${query}` : ""}`;
+}
+
+/** Replaces the value of any `ticket` query parameter, for text that may be printed. */
+export function redactTicket(text: string): string {
+  return text.replace(/([?&]ticket=)[^&#\s"']*/g, "$1[redacted]");
+}
+
+const REDACTED = "[redacted ticket]";
+
+/**
+ * A ticket that cannot leak by accident: `String()`, `JSON.stringify`, `util.inspect`
+ * and the Stately inspector all see `[redacted ticket]`. Only `reveal()` returns it.
+ */
+export class Ticket {
+  readonly #value: string;
+  /** Epoch ms after which the server no longer accepts the ticket, if it said. */
+  readonly expiresAt: number | undefined;
+  constructor(value: string, expiresAt?: number) {
+    this.#value = value;
+    this.expiresAt = expiresAt;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return REDACTED;
+  }
+}

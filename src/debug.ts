@@ -1,0 +1,38 @@
+/** `debug` output: one line per transition of a socket's machine, never a ticket. */
+import type { InspectionEvent } from "xstate";
+import { redactTicket } from "../machines/connection.utils";
+import type { DebugLogger } from "./options";
+
+function formatValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object") {
+    return Object.entries(value)
+      .map(([key, child]) => (child && typeof child === "object" && Object.keys(child).length === 0 ? key : `${key}.${formatValue(child)}`))
+      .join(",");
+  }
+  return String(value);
+}
+
+/** An inspection callback that logs the root actor's snapshots of socket `key`. */
+export function createDebugInspector(key: string, debug: true | DebugLogger): (event: InspectionEvent) => void {
+  const log: DebugLogger = debug === true ? (message, details) => console.debug(message, details) : debug;
+  let rootSessionId: string | undefined;
+  return (inspection) => {
+    if (inspection.type !== "@xstate.snapshot") return;
+    rootSessionId ??= inspection.rootId;
+    if (inspection.actorRef.sessionId !== rootSessionId) return;
+    const snapshot = inspection.snapshot as {
+      value?: unknown;
+      status?: string;
+      context?: { attempt?: number };
+    };
+    const state = snapshot.status === "done" ? "closed" : formatValue(snapshot.value);
+    const eventType = redactTicket(inspection.event.type).replace(/^xstate\.after\.([^.]+)\..*$/, "after $1");
+    log(`sockstate ${key}: ${state} (${eventType})`, {
+      key,
+      state,
+      event: eventType,
+      attempt: snapshot.context?.attempt ?? 0,
+    });
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Every error sockstate raises or emits. Each class sets `name` to its own
+ * name so it survives serialization and `instanceof` across bundles is not needed.
+ */
+
+/** The ticket endpoint answered with a non-2xx status, an unusable body, or could not be reached (`status` 0). */
+export class TicketError extends Error {
+  override readonly name = "TicketError";
+  /** HTTP status of the ticket response; `0` when no response arrived (network error, timeout, bad body on a 2xx is its real status). */
+  readonly status: number;
+  constructor(status: number, message?: string, options?: ErrorOptions) {
+    super(message ?? `ticket request failed with status ${status}`, options);
+    this.status = status;
+  }
+}
+
+/** The server closed the socket with a terminal code (`4003`, `4004` or `1008`): no reconnect. */
+export class ConnectionRejectedError extends Error {
+  override readonly name = "ConnectionRejectedError";
+  readonly code: number;
+  readonly reason: string;
+  constructor(code: number, reason = "", options?: ErrorOptions) {
+    super(`connection rejected by the server with code ${code}${reason ? `: ${reason}` : ""}`, options);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** `maxReconnectAttempts` attempts failed in a row; the socket is closed. */
+export class ReconnectFailedError extends Error {
+  override readonly name = "ReconnectFailedError";
+  readonly attempts: number;
+  constructor(attempts: number, options?: ErrorOptions) {
+    super(`gave up after ${attempts} reconnect attempt${attempts === 1 ? "" : "s"}`, options);
+    this.attempts = attempts;
+  }
+}
+
+/** `send()` while not open and the outgoing queue already holds `maxQueuedMessages` messages. */
+export class QueueFullError extends Error {
+  override readonly name = "QueueFullError";
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`outgoing queue is full (maxQueuedMessages = ${limit}); the message was not queued`);
+    this.limit = limit;
+  }
+}
+
+/** `send()` on a socket that is `closing` or `closed`, or a pending `connect*` whose socket was closed before it opened. */
+export class SocketClosedError extends Error {
+  override readonly name = "SocketClosedError";
+  constructor(message = "the socket is closed", options?: ErrorOptions) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,23 @@
+/** `sockstate`: managed WebSocket connections driven by one XState v5 machine. */
+export { createClient } from "./client";
+export type { Client, ClientOptions } from "./client";
+export { WebSocketManager } from "./manager";
+export { ManagedWebSocket } from "./managed-socket";
+export type { ChatWebSocket } from "./managed-socket";
+export type { Emitter, Listener } from "./emitter";
+export {
+  ConnectionRejectedError,
+  QueueFullError,
+  ReconnectFailedError,
+  SocketClosedError,
+  TicketError,
+} from "./errors";
+export { DEFAULT_SOCKET_OPTIONS } from "./options";
+export type { DebugLogger, InspectOption, SocketOptions } from "./options";
+export type {
+  AuthTokenProvider,
+  SendData,
+  WebSocketConstructor,
+  WebSocketLike,
+  WebSocketState,
+} from "../machines/connection.types";

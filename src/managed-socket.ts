@@ -1,0 +1,249 @@
+/**
+ * `ManagedWebSocket`: the thin facade over one connection actor. Reads come from the
+ * snapshot, methods send events, emitters forward what the machine emits. Data frames
+ * and sends use the socket actor's port directly, never the interpreter.
+ */
+import { type Actor, createActor, type InspectionEvent } from "xstate";
+import { createConnectionActors } from "../machines/connection.actors";
+import { connectionMachine } from "../machines/connection.machine";
+import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
+import type {
+  ConnectionRuntime,
+  SendData,
+  SocketPort,
+  SocketTransport,
+  WebSocketState,
+} from "../machines/connection.types";
+import { watchEnvironment } from "./browser";
+import { createDebugInspector } from "./debug";
+import { type Emitter, EventEmitter } from "./emitter";
+import { QueueFullError, SocketClosedError } from "./errors";
+import type { InspectOption, ResolvedSocketOptions } from "./options";
+
+export type { WebSocketState };
+
+/** Everything a socket is made from; the manager builds this. */
+export interface ManagedWebSocketInit {
+  key: string;
+  path: string;
+  apiUrl: string;
+  wsUrl: string;
+  /** The public URL, without the ticket. */
+  url: string;
+  options: ResolvedSocketOptions;
+  runtime: Omit<ConnectionRuntime, "port">;
+  /** Called once when the socket reaches `closed`. */
+  onClosed?: (socket: ManagedWebSocket) => void;
+}
+
+const isSendable = (data: unknown): data is SendData =>
+  typeof data === "string" ||
+  data instanceof ArrayBuffer ||
+  ArrayBuffer.isView(data) ||
+  (typeof Blob !== "undefined" && data instanceof Blob) ||
+  (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer);
+
+function callInspect(inspect: InspectOption, event: InspectionEvent): void {
+  if (typeof inspect === "function") inspect(event);
+  else inspect.next?.(event);
+}
+
+function validateClose(code: unknown, reason: unknown): void {
+  if (typeof code !== "number" || !Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
+    throw new TypeError(`sockstate: close code must be 1000 or an integer in 3000–4999, got ${String(code)}`);
+  }
+  if (typeof reason !== "string") throw new TypeError("sockstate: close reason must be a string");
+  if (new TextEncoder().encode(reason).byteLength > 123) {
+    throw new TypeError("sockstate: close reason must be at most 123 bytes of UTF-8");
+  }
+}
+
+/** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
+export class ManagedWebSocket {
+  /** The manager key, e.g. `chat:abc`. */
+  readonly key: string;
+  /** The socket URL without the ticket. */
+  readonly url: string;
+
+  readonly #actor: Actor<typeof connectionMachine>;
+  readonly #messages = new EventEmitter<MessageEvent>();
+  readonly #states = new EventEmitter<WebSocketState>();
+  readonly #reconnects = new EventEmitter<number>();
+  readonly #errors = new EventEmitter<Event | Error>();
+  readonly #maxQueued: number;
+  readonly #ready: Promise<ManagedWebSocket>;
+  readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
+  #queue: SendData[] = [];
+  #transport: SocketTransport | undefined;
+  #lastState: WebSocketState = "connecting";
+  #unwatchEnvironment: () => void;
+
+  /** A data frame arrived (heartbeat pongs are not delivered). */
+  readonly onMessage: Emitter<MessageEvent> = this.#messages;
+  /** The public state changed; never twice the same value in a row. */
+  readonly onStateChange: Emitter<WebSocketState> = this.#states;
+  /** Reconnect attempt `n` started (after its backoff delay). */
+  readonly onReconnecting: Emitter<number> = this.#reconnects;
+  /** Socket error events and the errors of SPEC §7. */
+  readonly onError: Emitter<Event | Error> = this.#errors;
+
+  constructor(init: ManagedWebSocketInit) {
+    this.key = init.key;
+    this.url = init.url;
+    this.#maxQueued = init.options.maxQueuedMessages;
+    this.#onClosed = init.onClosed;
+
+    const port: SocketPort = {
+      opened: (transport) => {
+        this.#transport = transport;
+        this.#flushQueue();
+      },
+      message: (event) => this.#messages.emit(event),
+      detached: () => {
+        this.#transport = undefined;
+      },
+    };
+    const machine = connectionMachine.provide({ actors: createConnectionActors({ ...init.runtime, port }) });
+    const { debug, inspect: userInspect, ...settings } = init.options;
+    const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
+    const inspect =
+      debugInspect || userInspect
+        ? (event: InspectionEvent) => {
+            if (debugInspect) debugInspect(event);
+            if (userInspect) callInspect(userInspect, event);
+          }
+        : undefined;
+
+    this.#actor = createActor(machine, {
+      id: init.key,
+      input: { key: init.key, path: init.path, apiUrl: init.apiUrl, wsUrl: init.wsUrl, settings },
+      ...(inspect ? { inspect } : {}),
+    });
+
+    let settle: { resolve: (socket: ManagedWebSocket) => void; reject: (error: unknown) => void };
+    this.#ready = new Promise<ManagedWebSocket>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
+    this.#ready.catch(() => {});
+
+    this.#actor.on("reconnecting", (event) => this.#reconnects.emit(event.attempt));
+    this.#actor.on("error", (event) => this.#errors.emit(event.error as Event | Error));
+    this.#actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot, settle),
+      error: (error) => {
+        // The machine itself failed: report it and end like a closed socket.
+        this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
+        this.#finish(settle, error);
+      },
+    });
+    this.#unwatchEnvironment = watchEnvironment(() => this.#actor.send({ type: "connection.wake" }));
+    this.#actor.start();
+  }
+
+  /** `"connecting" | "open" | "closing" | "closed" | "reconnecting"`. */
+  get state(): WebSocketState {
+    return toPublicState(this.#actor.getSnapshot());
+  }
+
+  /** `state === "open"`. */
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** The current reconnect attempt, `0` when not reconnecting. */
+  get reconnectAttempt(): number {
+    return toPublicAttempt(this.#actor.getSnapshot());
+  }
+
+  /** Messages waiting for the socket to open. */
+  get queuedMessages(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves with this socket once its first connection is open; rejects if it closes before. */
+  get ready(): Promise<ManagedWebSocket> {
+    return this.#ready;
+  }
+
+  /**
+   * Sends now when open; queues (in order, flushed before anything sent later) while
+   * connecting or reconnecting. Throws `QueueFullError` when the queue is full and
+   * `SocketClosedError` when closing or closed.
+   */
+  send(data: SendData): void {
+    if (!isSendable(data)) {
+      throw new TypeError(
+        `sockstate: send() takes a string, ArrayBuffer, typed array, DataView or Blob, got ${data === null ? "null" : typeof data}`,
+      );
+    }
+    const state = this.state;
+    if (state === "closing" || state === "closed") {
+      throw new SocketClosedError(`cannot send: the socket is ${state}`);
+    }
+    if (state === "open" && this.#transport) {
+      this.#transport.send(data);
+      return;
+    }
+    if (this.#queue.length >= this.#maxQueued) throw new QueueFullError(this.#maxQueued);
+    this.#queue.push(data);
+  }
+
+  /** Graceful close, no further reconnects: `closing` (when a socket is open) then `closed`. Idempotent. */
+  close(code = 1000, reason = ""): void {
+    validateClose(code, reason);
+    if (this.#actor.getSnapshot().status !== "active") return;
+    this.#actor.send({ type: "connection.close", code, reason });
+  }
+
+  /** `close()` and remove every listener. Idempotent. */
+  destroy(): void {
+    this.close();
+    this.#messages.clear();
+    this.#states.clear();
+    this.#reconnects.clear();
+    this.#errors.clear();
+  }
+
+  #flushQueue(): void {
+    const transport = this.#transport;
+    while (transport && this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      try {
+        transport.send(next);
+      } catch (error) {
+        // Keep it queued for the next connection rather than lose it.
+        this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      this.#queue.shift();
+    }
+  }
+
+  #onSnapshot(
+    snapshot: ConnectionSnapshot,
+    settle: { resolve: (socket: ManagedWebSocket) => void; reject: (error: unknown) => void },
+  ): void {
+    const state = toPublicState(snapshot);
+    if (state === this.#lastState) return;
+    this.#lastState = state;
+    if (state === "open") settle.resolve(this);
+    if (state === "closed") this.#finish(settle, snapshot.context.error);
+    this.#states.emit(state);
+  }
+
+  #finish(settle: { reject: (error: unknown) => void }, error: unknown): void {
+    this.#unwatchEnvironment();
+    this.#unwatchEnvironment = () => {};
+    const queued = this.#queue.length;
+    this.#queue = [];
+    if (queued > 0) {
+      this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
+    }
+    settle.reject(error ?? new SocketClosedError("the socket was closed before it opened"));
+    this.#onClosed?.(this);
+  }
+}
+
+/** The socket `connectToChat` returns; the same type as every managed socket. */
+export type ChatWebSocket = ManagedWebSocket;

@@ -1,0 +1,115 @@
+/** `client.websocket`: opens managed sockets, one live socket per key (SPEC §2). */
+import { buildSocketUrl } from "../machines/connection.utils";
+import { requestTicket } from "../machines/connection.actors";
+import type { ConnectionRuntime } from "../machines/connection.types";
+import { ManagedWebSocket } from "./managed-socket";
+import { resolveSocketOptions, type SocketOptions, validateSocketOptions } from "./options";
+
+/** What the client hands its manager. */
+export interface ManagerConfig {
+  apiUrl: string;
+  wsUrl: string;
+  runtime: Omit<ConnectionRuntime, "port">;
+  defaults: SocketOptions;
+}
+
+function requireId(name: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`sockstate: ${name} must be a non-empty string, got ${value === "" ? "an empty string" : typeof value}`);
+  }
+  return value;
+}
+
+export class WebSocketManager {
+  readonly #config: ManagerConfig;
+  readonly #sockets = new Map<string, ManagedWebSocket>();
+
+  constructor(config: ManagerConfig) {
+    this.#config = config;
+  }
+
+  /** Sockets of this manager that are not yet `closed`. */
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  /** Opens `/ws/chat/{chatId}` under the key `chat:{chatId}`. */
+  connectToChat(chatId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
+    const id = requireId("chatId", chatId);
+    return this.connect(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`);
+  }
+
+  /** Opens `/ws/workspaces/{workspaceId}/transcripts/{transcriptId}` under `transcript:{workspaceId}/{transcriptId}`. */
+  connectToTranscript(workspaceId: string, transcriptId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
+    const workspace = requireId("workspaceId", workspaceId);
+    const transcript = requireId("transcriptId", transcriptId);
+    return this.connect(
+      `/ws/workspaces/${encodeURIComponent(workspace)}/transcripts/${encodeURIComponent(transcript)}`,
+      options,
+      `transcript:${workspace}/${transcript}`,
+    );
+  }
+
+  /**
+   * Opens a managed socket on `path` (must start with `/`). `key` names it in the
+   * manager (default `path`); an older socket with the same key is closed and
+   * destroyed first. Resolves once the first connection is open; rejects with the
+   * error that ended it if the socket closes before ever opening.
+   */
+  connect(path: string, options?: SocketOptions, key: string = path): Promise<ManagedWebSocket> {
+    try {
+      return this.open(path, options, key).ready;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Like `connect()`, but returns the socket at once (state `connecting`) instead of
+   * waiting for it to open; `socket.ready` is the promise `connect()` returns.
+   * Throws synchronously on bad arguments.
+   */
+  open(path: string, options?: SocketOptions, key: string = path): ManagedWebSocket {
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(`sockstate: path must be a string starting with "/", got ${typeof path === "string" ? JSON.stringify(path) : typeof path}`);
+    }
+    if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
+    validateSocketOptions(options, "socket options");
+    const resolved = resolveSocketOptions(this.#config.defaults, options);
+    this.#sockets.get(key)?.destroy();
+    this.#sockets.delete(key);
+
+    const { apiUrl, wsUrl, runtime } = this.#config;
+    const socket = new ManagedWebSocket({
+      key,
+      path,
+      apiUrl,
+      wsUrl,
+      url: buildSocketUrl(wsUrl, path, resolved.params),
+      options: resolved,
+      runtime,
+      onClosed: (closed) => {
+        if (this.#sockets.get(key) === closed) this.#sockets.delete(key);
+      },
+    });
+    // A socket that failed synchronously (e.g. no WebSocket) is already closed.
+    if (socket.state !== "closed") this.#sockets.set(key, socket);
+    return socket;
+  }
+
+  /** A fresh ticket from `{apiUrl}/ws/ticket`; rejects with `TicketError` (`status`) on a non-2xx answer. */
+  async getTicket(path?: string): Promise<string> {
+    if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
+      throw new TypeError(`sockstate: path must be a string starting with "/", got ${typeof path === "string" ? JSON.stringify(path) : typeof path}`);
+    }
+    const ticket = await requestTicket(this.#config.runtime, this.#config.apiUrl, path);
+    return ticket.reveal();
+  }
+
+  /** Closes every socket this manager opened; `connectionCount` is 0 when it returns and pending `connect*` promises reject. */
+  closeAll(): void {
+    const sockets = [...this.#sockets.values()];
+    this.#sockets.clear();
+    for (const socket of sockets) socket.close();
+  }
+}

@@ -1,0 +1,194 @@
+import type { InspectionEvent, Observer } from "xstate";
+
+/** Receives debug output when `debug` is a function. Details never contain a ticket. */
+export type DebugLogger = (message: string, details: Record<string, unknown>) => void;
+
+/** An XState inspection observer or callback, e.g. `createBrowserInspector().inspect`. */
+export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** Per-socket behaviour. Every field is optional; defaults are in {@link DEFAULT_SOCKET_OPTIONS}. */
+export interface SocketOptions {
+  /**
+   * Base backoff in ms. Before reconnect attempt *n* the socket waits a delay drawn
+   * uniformly from `[d/2, d]` where `d = min(maxReconnectDelay, reconnectDelay · 2^(n−1))`.
+   * @default 1000
+   */
+  reconnectDelay?: number;
+  /**
+   * Cap of one backoff delay in ms.
+   * @default 30000
+   */
+  maxReconnectDelay?: number;
+  /**
+   * Reconnect attempts after a failure before giving up with `ReconnectFailedError`
+   * (a first connection that fails is tried once, then up to this many times).
+   * The counter returns to 0 only after a connection stayed open for
+   * `max(5000, reconnectDelay)` ms, so a server that accepts and drops at once cannot
+   * cause a tight loop. `0` retries forever.
+   * @default 0
+   */
+  maxReconnectAttempts?: number;
+  /**
+   * Ms of inbound silence after which the client sends `{"type":"ping"}`. Any inbound
+   * frame counts as liveness. `0` disables the heartbeat.
+   * @default 25000
+   */
+  heartbeatInterval?: number;
+  /**
+   * Ms to wait for any inbound frame after a ping before the connection is declared
+   * dead, closed with code 4000 and reconnected.
+   * @default 10000
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Ms a connection attempt may take before it is abandoned and retried: the ticket
+   * request and the WebSocket handshake each get this long. Also bounds how long a
+   * requested close waits for the server's close frame.
+   * @default 10000
+   */
+  connectTimeout?: number;
+  /**
+   * Bound of the outgoing queue while the socket is not open. `send()` beyond it throws
+   * `QueueFullError`; nothing is dropped silently.
+   * @default 100
+   */
+  maxQueuedMessages?: number;
+  /**
+   * Extra query parameters on the socket URL, URI-encoded after the ticket.
+   * @default {}
+   */
+  params?: Record<string, string | number | boolean>;
+  /**
+   * `true` logs every transition with `console.debug`; a function receives
+   * `(message, details)` instead. Tickets never appear in the output.
+   * @default false
+   */
+  debug?: boolean | DebugLogger;
+  /**
+   * XState inspection observer for this socket's actor (overrides the client's).
+   * @default undefined
+   */
+  inspect?: InspectOption;
+}
+
+/** The numeric and query settings the connection machine runs on. */
+export type ConnectionSettings = Required<
+  Pick<
+    SocketOptions,
+    | "reconnectDelay"
+    | "maxReconnectDelay"
+    | "maxReconnectAttempts"
+    | "heartbeatInterval"
+    | "heartbeatTimeout"
+    | "connectTimeout"
+    | "maxQueuedMessages"
+    | "params"
+  >
+>;
+
+/** The one place defaults live. README and TSDoc quote these values. */
+export const DEFAULT_SOCKET_OPTIONS: Readonly<ConnectionSettings & { debug: false }> = Object.freeze({
+  reconnectDelay: 1000,
+  maxReconnectDelay: 30000,
+  maxReconnectAttempts: 0,
+  heartbeatInterval: 25000,
+  heartbeatTimeout: 10000,
+  connectTimeout: 10000,
+  maxQueuedMessages: 100,
+  params: Object.freeze({}) as Record<string, string | number | boolean>,
+  debug: false,
+});
+
+const NON_NEGATIVE_NUMBERS = [
+  "reconnectDelay",
+  "maxReconnectDelay",
+  "heartbeatInterval",
+  "heartbeatTimeout",
+  "connectTimeout",
+] as const;
+const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as const;
+const KNOWN_OPTIONS = new Set<string>([
+  ...NON_NEGATIVE_NUMBERS,
+  ...NON_NEGATIVE_INTEGERS,
+  "params",
+  "debug",
+  "inspect",
+]);
+
+/** The full set of socket options after defaults, as a socket runs with them. */
+export type ResolvedSocketOptions = ConnectionSettings & {
+  debug: boolean | DebugLogger;
+  inspect: InspectOption | undefined;
+};
+
+/**
+ * Checks `options` and throws a `TypeError` that names the first bad option.
+ * `source` says where the options came from, for the message.
+ */
+export function validateSocketOptions(options: unknown, source = "options"): asserts options is SocketOptions {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`sockstate: ${source} must be an object`);
+  }
+  const record = options as Record<string, unknown>;
+  for (const name of NON_NEGATIVE_NUMBERS) {
+    const value = record[name];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`sockstate: ${name} must be a finite number >= 0, got ${describe(value)}`);
+    }
+  }
+  for (const name of NON_NEGATIVE_INTEGERS) {
+    const value = record[name];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw new TypeError(`sockstate: ${name} must be an integer >= 0, got ${describe(value)}`);
+    }
+  }
+  const params = record.params;
+  if (params !== undefined) {
+    if (params === null || typeof params !== "object" || Array.isArray(params)) {
+      throw new TypeError(`sockstate: params must be an object of strings, numbers or booleans, got ${describe(params)}`);
+    }
+    for (const [key, value] of Object.entries(params)) {
+      if (!["string", "number", "boolean"].includes(typeof value)) {
+        throw new TypeError(`sockstate: params.${key} must be a string, number or boolean, got ${describe(value)}`);
+      }
+      if (key === "ticket") throw new TypeError("sockstate: params.ticket is reserved for the connection ticket");
+    }
+  }
+  const debug = record.debug;
+  if (debug !== undefined && typeof debug !== "boolean" && typeof debug !== "function") {
+    throw new TypeError(`sockstate: debug must be a boolean or a function, got ${describe(debug)}`);
+  }
+  const inspect = record.inspect;
+  if (inspect !== undefined && typeof inspect !== "function" && (inspect === null || typeof inspect !== "object")) {
+    throw new TypeError(`sockstate: inspect must be an inspection observer or function, got ${describe(inspect)}`);
+  }
+}
+
+/** Names in `options` that are not socket options (for the client, which has more). */
+export function isSocketOptionName(name: string): boolean {
+  return KNOWN_OPTIONS.has(name);
+}
+
+/** Merges client defaults and per-socket options over {@link DEFAULT_SOCKET_OPTIONS}. */
+export function resolveSocketOptions(...layers: Array<SocketOptions | undefined>): ResolvedSocketOptions {
+  const resolved: ResolvedSocketOptions = { ...DEFAULT_SOCKET_OPTIONS, inspect: undefined };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [name, value] of Object.entries(layer)) {
+      if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as Record<string, unknown>)[name] = value;
+    }
+  }
+  resolved.params = { ...resolved.params };
+  return resolved;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
