@@ -34,6 +34,13 @@ import {
 /** A heartbeat timer that fires this much later than asked was throttled or slept through. */
 export const LATE_TIMER_TOLERANCE = 1000;
 
+/**
+ * How long a first connection must stay open before `connect*` resolves. Servers
+ * refuse by accepting the upgrade and closing at once (4001, 4003, …); this window
+ * lets such a refusal reject `connect*` instead of resolving it a moment too early.
+ */
+export const OPEN_CONFIRMATION_DELAY = 50;
+
 const defaultActors = createConnectionActors();
 
 export const connectionMachine = setup({
@@ -59,6 +66,8 @@ export const connectionMachine = setup({
         ? Math.max(0, context.settings.heartbeatInterval - event.idleFor)
         : context.settings.heartbeatInterval,
     heartbeatTimeout: ({ context }) => context.settings.heartbeatTimeout,
+    /** Open this long without a close from the server: the connection was accepted. */
+    openConfirmation: OPEN_CONFIRMATION_DELAY,
     /** Uptime after which the attempt counter resets. */
     stableUptime: ({ context }) => stableUptime(context.settings.reconnectDelay),
   },
@@ -77,6 +86,7 @@ export const connectionMachine = setup({
   actions: {
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
+    announceEstablished: emit({ type: "established" as const }),
     announceAttempt: emit(({ context }) => ({ type: "reconnecting" as const, attempt: context.attempt })),
     reportError: emit(({ event }) => ({ type: "error" as const, error: "error" in event ? event.error : event })),
     recordTicketRefusal: assign({ error: ({ event }) => ("error" in event ? (event.error as Error) : undefined) }),
@@ -170,7 +180,10 @@ export const connectionMachine = setup({
         open: {
           tags: ["open"],
           initial: "live",
-          after: { stableUptime: { actions: "resetAttempts" } },
+          after: {
+            openConfirmation: { actions: "announceEstablished" },
+            stableUptime: { actions: "resetAttempts" },
+          },
           on: {
             "connection.close": { target: "closing", actions: "recordCloseRequest" },
             "socket.closed": [

@@ -57,6 +57,8 @@ export type ConnectionEvent = SocketEvent | FacadeEvent;
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
+  /** The connection stayed open for the confirmation window: the server accepted it. */
+  | { type: "established" }
   | { type: "reconnecting"; attempt: number }
   | { type: "error"; error: unknown };
 

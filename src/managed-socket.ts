@@ -127,6 +127,7 @@ export class ManagedWebSocket {
     // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
     this.#ready.catch(() => {});
 
+    this.#actor.on("established", () => settle.resolve(this));
     this.#actor.on("reconnecting", (event) => this.#reconnects.emit(event.attempt));
     this.#actor.on("error", (event) => this.#errors.emit(event.error as Event | Error));
     this.#actor.subscribe({
@@ -161,7 +162,11 @@ export class ManagedWebSocket {
     return this.#queue.length;
   }
 
-  /** Resolves with this socket once its first connection is open; rejects if it closes before. */
+  /**
+   * Resolves with this socket once its first connection is open (and was not closed by
+   * the server within `OPEN_CONFIRMATION_DELAY` ms); rejects with the error that ended
+   * it if the socket closes before.
+   */
   get ready(): Promise<ManagedWebSocket> {
     return this.#ready;
   }
@@ -198,11 +203,11 @@ export class ManagedWebSocket {
 
   /** `close()` and remove every listener. Idempotent. */
   destroy(): void {
-    this.close();
     this.#messages.clear();
     this.#states.clear();
     this.#reconnects.clear();
     this.#errors.clear();
+    this.close();
   }
 
   #flushQueue(): void {
@@ -227,7 +232,6 @@ export class ManagedWebSocket {
     const state = toPublicState(snapshot);
     if (state === this.#lastState) return;
     this.#lastState = state;
-    if (state === "open") settle.resolve(this);
     if (state === "closed") this.#finish(settle, snapshot.context.error);
     this.#states.emit(state);
   }

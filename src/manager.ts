@@ -20,6 +20,15 @@ function requireId(name: string, value: unknown): string {
   return value;
 }
 
+/** Bad arguments reject the returned promise like every other failure of `connect*`. */
+function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
+  try {
+    return open().ready;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 export class WebSocketManager {
   readonly #config: ManagerConfig;
   readonly #sockets = new Map<string, ManagedWebSocket>();
@@ -35,19 +44,23 @@ export class WebSocketManager {
 
   /** Opens `/ws/chat/{chatId}` under the key `chat:{chatId}`. */
   connectToChat(chatId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
-    const id = requireId("chatId", chatId);
-    return this.connect(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`);
+    return settle(() => {
+      const id = requireId("chatId", chatId);
+      return this.open(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`);
+    });
   }
 
   /** Opens `/ws/workspaces/{workspaceId}/transcripts/{transcriptId}` under `transcript:{workspaceId}/{transcriptId}`. */
   connectToTranscript(workspaceId: string, transcriptId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
-    const workspace = requireId("workspaceId", workspaceId);
-    const transcript = requireId("transcriptId", transcriptId);
-    return this.connect(
-      `/ws/workspaces/${encodeURIComponent(workspace)}/transcripts/${encodeURIComponent(transcript)}`,
-      options,
-      `transcript:${workspace}/${transcript}`,
-    );
+    return settle(() => {
+      const workspace = requireId("workspaceId", workspaceId);
+      const transcript = requireId("transcriptId", transcriptId);
+      return this.open(
+        `/ws/workspaces/${encodeURIComponent(workspace)}/transcripts/${encodeURIComponent(transcript)}`,
+        options,
+        `transcript:${workspace}/${transcript}`,
+      );
+    });
   }
 
   /**
@@ -57,11 +70,7 @@ export class WebSocketManager {
    * error that ended it if the socket closes before ever opening.
    */
   connect(path: string, options?: SocketOptions, key: string = path): Promise<ManagedWebSocket> {
-    try {
-      return this.open(path, options, key).ready;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settle(() => this.open(path, options, key));
   }
 
   /**

@@ -249,6 +249,7 @@ class LoopbackReferenceServer implements ReferenceServer {
   #autoPong = true;
   #ticketLatency: number;
   #listenerClosed: Promise<void> | undefined;
+  #restarting: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: ResolvedOptions) {
@@ -370,14 +371,24 @@ class LoopbackReferenceServer implements ReferenceServer {
     this.#autoPong = enabled;
   }
 
-  async restart(options: RestartOptions = {}): Promise<void> {
+  restart(options: RestartOptions = {}): Promise<void> {
     const downtime = options.downtime ?? 0;
-    assertDuration("restart: downtime", downtime);
-    if (this.#phase === "closed") throw new Error("restart: the reference server is closed");
-    if (this.#phase !== "listening" && this.#phase !== "down") {
-      throw new Error("restart: a restart is already in progress");
+    try {
+      assertDuration("restart: downtime", downtime);
+      if (this.#phase === "closed") throw new Error("restart: the reference server is closed");
+      if (this.#phase !== "listening" && this.#phase !== "down") {
+        throw new Error("restart: a restart is already in progress");
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#phase = "restarting";
+    const restarting = this.#relisten(downtime);
+    this.#restarting = restarting;
+    return restarting;
+  }
+
+  async #relisten(downtime: number): Promise<void> {
     this.#stalled = false;
     this.#tickets.clear();
     this.#destroyAllSockets();
@@ -462,6 +473,8 @@ class LoopbackReferenceServer implements ReferenceServer {
     for (const waiter of [...this.#waiters]) waiter.fail(new Error("waitFor: the reference server closed"));
     this.#destroyAllSockets();
     this.#wss.close();
+    // A restart in flight notices the phase and stops listening again itself.
+    await this.#restarting?.catch(() => undefined);
     await this.#stopListening();
   }
 
@@ -659,7 +672,7 @@ class LoopbackReferenceServer implements ReferenceServer {
 
   /** Resolves `true` after `ms`, or `false` at once if the server closes first. */
   #delay(ms: number): Promise<boolean> {
-    if (ms === 0) return Promise.resolve(this.#phase !== "closed");
+    if (ms === 0 || this.#isClosed()) return Promise.resolve(!this.#isClosed());
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);

@@ -63,7 +63,8 @@ export function formatAuthority(host: string, port: number): string {
  * equal whenever a client would consider them the same.
  */
 export function parseTarget(target: string): { path: string; query: Record<string, string> } {
-  const url = new URL(target, "http://127.0.0.1");
+  // Concatenated rather than resolved, so `//a/b` stays a path and is not read as a host.
+  const url = new URL(target.startsWith("/") ? `http://127.0.0.1${target}` : target, "http://127.0.0.1");
   return { path: url.pathname, query: Object.fromEntries(url.searchParams) };
 }
 

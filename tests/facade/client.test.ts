@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createClient, TicketError } from "../../src/index";
+import { API_URL, type Bench, createBench } from "../support/mock-harness";
+
+describe("createClient", () => {
+  it("requires apiUrl and says so", () => {
+    expect(() => createClient({} as never)).toThrow(/apiUrl/);
+    expect(() => createClient({} as never)).toThrow(TypeError);
+    expect(() => createClient({ apiUrl: "not a url" })).toThrow(/apiUrl must be an absolute URL/);
+    expect(() => createClient({ apiUrl: "ftp://x.test" })).toThrow(/apiUrl must use http: or https:/);
+    expect(() => createClient(undefined as never)).toThrow(TypeError);
+  });
+
+  it("says when no WebSocket is available", () => {
+    vi.stubGlobal("WebSocket", undefined);
+    try {
+      expect(() => createClient({ apiUrl: API_URL })).toThrow(/no WebSocket available/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("says when no fetch is available", () => {
+    vi.stubGlobal("fetch", undefined);
+    try {
+      expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(/no fetch available/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("validates socket defaults given to the client, naming the option", () => {
+    expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never, reconnectDelay: -1 })).toThrow(
+      /reconnectDelay/,
+    );
+    expect(() =>
+      createClient({ apiUrl: API_URL, WebSocket: class {} as never, getAuthToken: "token" as never }),
+    ).toThrow(/getAuthToken/);
+  });
+});
+
+describe("WebSocketManager", () => {
+  let bench: Bench;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    bench?.manager.closeAll();
+    bench?.stop();
+    vi.useRealTimers();
+  });
+
+  it("derives the socket URL from apiUrl (http→ws) and opens chat sockets under chat:{id}", async () => {
+    bench = createBench();
+    bench.serve("/ws/chat/a%2Fb%20c");
+    const pending = bench.manager.connectToChat("a/b c");
+    await bench.advance(60);
+    const socket = await pending;
+    expect(socket.key).toBe("chat:a/b c");
+    expect(socket.url).toBe("ws://api.test/ws/chat/a%2Fb%20c");
+    expect(bench.last().url).toMatch(/^ws:\/\/api\.test\/ws\/chat\/a%2Fb%20c\?ticket=tk-1$/);
+  });
+
+  it("opens transcript sockets on the workspace path under transcript:{ws}/{id}", async () => {
+    bench = createBench();
+    bench.serve("/ws/workspaces/w%201/transcripts/t%2F2");
+    const pending = bench.manager.connectToTranscript("w 1", "t/2");
+    await bench.advance(60);
+    const socket = await pending;
+    expect(socket.key).toBe("transcript:w 1/t/2");
+    expect(socket.url).toBe("ws://api.test/ws/workspaces/w%201/transcripts/t%2F2");
+  });
+
+  it("uses wsUrl when given, and the path as the default key", async () => {
+    bench = createBench({ wsUrl: "ws://api.test" });
+    bench.serve("/notifications");
+    const pending = bench.manager.connect("/notifications", { params: { v: 2 } });
+    await bench.advance(60);
+    const socket = await pending;
+    expect(socket.key).toBe("/notifications");
+    expect(socket.url).toBe("ws://api.test/notifications?v=2");
+    expect(bench.last().url).toBe("ws://api.test/notifications?ticket=tk-1&v=2");
+  });
+
+  it("rejects a path without a leading / and ids that are not strings", async () => {
+    bench = createBench();
+    await expect(bench.manager.connect("notifications")).rejects.toThrow(TypeError);
+    await expect(bench.manager.connect("notifications")).rejects.toThrow(/path must be a string starting with "\/"/);
+    await expect(bench.manager.connectToChat(42 as never)).rejects.toThrow(/chatId/);
+    await expect(bench.manager.connectToTranscript("w", undefined as never)).rejects.toThrow(/transcriptId/);
+    await expect(bench.manager.connect("/x", { heartbeatTimeout: -1 })).rejects.toThrow(/heartbeatTimeout/);
+    expect(bench.manager.connectionCount).toBe(0);
+    expect(bench.fetch).not.toHaveBeenCalled();
+  });
+
+  it("getTicket() posts {} (or the path) and returns the ticket string", async () => {
+    bench = createBench({ getAuthToken: async () => "tok" });
+    await expect(bench.manager.getTicket()).resolves.toBe("tk-1");
+    await expect(bench.manager.getTicket("/ws/chat/x")).resolves.toBe("tk-2");
+    expect(bench.ticketRequests.map((r) => r.body)).toEqual([{}, { path: "/ws/chat/x" }]);
+    expect(bench.ticketRequests[0]).toMatchObject({
+      url: `${API_URL}/ws/ticket`,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer tok" },
+    });
+  });
+
+  it("getTicket() rejects with TicketError carrying the status", async () => {
+    bench = createBench();
+    bench.answerTickets(403);
+    const error = await bench.manager.getTicket().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TicketError);
+    expect(error).toMatchObject({ name: "TicketError", status: 403 });
+  });
+
+  it("sends no Authorization header when getAuthToken returns nothing", async () => {
+    bench = createBench({ getAuthToken: () => undefined });
+    await bench.manager.getTicket();
+    expect(bench.ticketRequests[0]!.headers.authorization).toBeUndefined();
+  });
+});

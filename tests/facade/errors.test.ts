@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  ConnectionRejectedError,
+  QueueFullError,
+  ReconnectFailedError,
+  SocketClosedError,
+  TicketError,
+} from "../../src/index";
+import { type Bench, createBench, record } from "../support/mock-harness";
+
+const PATH = "/ws/chat/a";
+let bench: Bench;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  bench?.manager.closeAll();
+  bench?.stop();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+describe("error classes", () => {
+  it("each has name equal to its class name and the fields of SPEC §7", () => {
+    const cause = new Error("root");
+    expect(new TicketError(401, undefined, { cause })).toMatchObject({ name: "TicketError", status: 401, cause });
+    expect(new ConnectionRejectedError(4003, "no")).toMatchObject({ name: "ConnectionRejectedError", code: 4003, reason: "no" });
+    expect(new ReconnectFailedError(3)).toMatchObject({ name: "ReconnectFailedError", attempts: 3 });
+    expect(new QueueFullError(10)).toMatchObject({ name: "QueueFullError" });
+    expect(new SocketClosedError()).toMatchObject({ name: "SocketClosedError" });
+    for (const error of [new TicketError(0), new QueueFullError(1), new SocketClosedError()]) {
+      expect(error).toBeInstanceOf(Error);
+    }
+  });
+});
+
+describe("listeners that throw", () => {
+  it("do not stop other listeners nor the connection, and are reported", async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal("reportError", (error: unknown) => reported.push(error));
+    bench = createBench({ heartbeatInterval: 0 });
+    bench.serve(PATH);
+    const socket = bench.manager.open(PATH);
+    const boom = new Error("listener bug");
+    socket.onStateChange.subscribe(() => {
+      throw boom;
+    });
+    const states = record(socket.onStateChange);
+    socket.onMessage.subscribe(() => {
+      throw boom;
+    });
+    const messages = record(socket.onMessage);
+    await bench.advance(60);
+    bench.last().socket.send("x");
+    expect(states).toEqual(["open"]);
+    expect(messages).toHaveLength(1);
+    expect(reported).toEqual([boom, boom]);
+    expect(socket.state).toBe("open");
+  });
+
+  it("falls back to console.error where reportError does not exist", async () => {
+    vi.stubGlobal("reportError", undefined);
+    const consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
+    bench = createBench({ heartbeatInterval: 0 });
+    bench.serve(PATH);
+    const socket = bench.manager.open(PATH);
+    socket.onStateChange.subscribe(() => {
+      throw new Error("x");
+    });
+    await bench.advance(60);
+    expect(consoleError).toHaveBeenCalledWith(expect.stringContaining("listener threw"), expect.any(Error));
+  });
+
+  it("unsubscribe stops one listener and is safe to call twice", async () => {
+    bench = createBench({ heartbeatInterval: 0 });
+    bench.serve(PATH);
+    const socket = bench.manager.open(PATH);
+    const seen: string[] = [];
+    const listener = (state: string) => seen.push(state);
+    const unsubscribe = socket.onStateChange.subscribe(listener);
+    socket.onStateChange.subscribe(listener);
+    unsubscribe();
+    unsubscribe();
+    await bench.advance(60);
+    expect(seen).toEqual(["open"]);
+  });
+});
+
+describe("tickets stay secret", () => {
+  it("never appear in url, errors or debug output", async () => {
+    const logs: Array<[string, unknown]> = [];
+    bench = createBench({
+      heartbeatInterval: 1000,
+      heartbeatTimeout: 100,
+      reconnectDelay: 10,
+      debug: (message, details) => logs.push([message, details]),
+    });
+    bench.serve(PATH);
+    const socket = bench.manager.open(PATH, { params: { lang: "en" } });
+    const errors = record(socket.onError);
+    await bench.advance(60);
+    bench.stall();
+    await bench.advance(1200);
+    bench.stall(false);
+    bench.dropAll(4003);
+    await bench.advance(100);
+    expect(socket.state).toBe("closed");
+    const tickets = bench.connections.map((c) => c.ticket!);
+    expect(tickets.length).toBeGreaterThan(1);
+    const printed = JSON.stringify({ url: socket.url, errors: errors.map((e) => [String(e), (e as Error).message]), logs });
+    for (const ticket of tickets) expect(printed).not.toContain(ticket);
+    expect(socket.url).toBe("ws://api.test/ws/chat/a?lang=en");
+    expect(logs.length).toBeGreaterThan(5);
+    expect(logs[0]![0]).toMatch(/^sockstate \/ws\/chat\/a: ticket/);
+  });
+
+  it("debug: true logs with console.debug", async () => {
+    const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
+    bench = createBench({ heartbeatInterval: 0, debug: true });
+    bench.serve(PATH);
+    bench.manager.open(PATH);
+    await bench.advance(60);
+    expect(debug).toHaveBeenCalledWith(expect.stringContaining("socket.open"), expect.objectContaining({ key: PATH }));
+  });
+});
+
+describe("inspection", () => {
+  it("forwards the inspect option to every socket's actor, named after its key", async () => {
+    const events: Array<{ type: string; actorId?: string }> = [];
+    bench = createBench({ heartbeatInterval: 0, inspect: (event) => events.push({ type: event.type, actorId: (event.actorRef as { id?: string }).id }) });
+    bench.serve(PATH);
+    bench.serve("/ws/chat/b");
+    bench.manager.connectToChat("a");
+    bench.manager.connectToChat("b", { inspect: { next: (event) => events.push({ type: `own:${event.type}`, actorId: (event.actorRef as { id?: string }).id }) } });
+    await bench.advance(60);
+    expect(events.some((e) => e.type === "@xstate.snapshot" && e.actorId === "chat:a")).toBe(true);
+    expect(events.some((e) => e.type === "own:@xstate.snapshot" && e.actorId === "chat:b")).toBe(true);
+    expect(events.some((e) => e.type === "@xstate.snapshot" && e.actorId === "chat:b")).toBe(false);
+  });
+});

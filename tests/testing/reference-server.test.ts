@@ -1,0 +1,593 @@
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createReferenceServer } from "../../src/testing";
+import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
+
+// ── fixtures ────────────────────────────────────────────────────────────────
+
+const servers: ReferenceServer[] = [];
+const clients: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.terminate();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function start(options?: ReferenceServerOptions): Promise<ReferenceServer> {
+  const server = await createReferenceServer(options);
+  servers.push(server);
+  return server;
+}
+
+function requestTicket(
+  server: ReferenceServer,
+  body: unknown = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${server.apiUrl}/ws/ticket`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+async function fetchTicket(server: ReferenceServer, path?: string): Promise<string> {
+  const response = await requestTicket(server, path === undefined ? {} : { path });
+  expect(response.status).toBe(200);
+  const { ticket } = (await response.json()) as { ticket: string };
+  return ticket;
+}
+
+interface Received {
+  data: string | Buffer;
+  isBinary: boolean;
+}
+
+/** What a client received, captured from its creation so no early frame or close is missed. */
+interface Inbox {
+  messages: Received[];
+  onMessage: (() => void) | undefined;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+const inboxes = new WeakMap<WebSocket, Inbox>();
+
+function inboxOf(client: WebSocket): Inbox {
+  const inbox = inboxes.get(client);
+  if (inbox === undefined) throw new Error("client not created by openSocket()");
+  return inbox;
+}
+
+/** A `ws` client on `path?ticket=…` (tracked for cleanup); resolves once open. */
+function openSocket(server: ReferenceServer, path: string, ticket?: string, extraQuery = ""): Promise<WebSocket> {
+  const query = ticket === undefined ? "" : `?ticket=${encodeURIComponent(ticket)}${extraQuery}`;
+  const client = new WebSocket(`${server.wsUrl}${path}${query}`);
+  clients.push(client);
+  const inbox: Inbox = {
+    messages: [],
+    onMessage: undefined,
+    closed: new Promise((resolve) => {
+      client.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }));
+    }),
+  };
+  inboxes.set(client, inbox);
+  client.on("message", (data: Buffer, isBinary: boolean) => {
+    inbox.messages.push({ data: isBinary ? data : data.toString("utf8"), isBinary });
+    inbox.onMessage?.();
+  });
+  return new Promise((resolve, reject) => {
+    client.once("open", () => resolve(client));
+    client.once("error", reject);
+  });
+}
+
+/** Ticket over HTTP, then an open socket on `path`. */
+async function connect(server: ReferenceServer, path = "/ws/chat/1"): Promise<WebSocket> {
+  return openSocket(server, path, await fetchTicket(server, path));
+}
+
+/** The oldest unread message, waiting up to `timeoutMs` for one. */
+function nextMessage(client: WebSocket, timeoutMs = 1000): Promise<Received> {
+  const inbox = inboxOf(client);
+  return new Promise((resolve, reject) => {
+    const take = (): boolean => {
+      const message = inbox.messages.shift();
+      if (message === undefined) return false;
+      inbox.onMessage = undefined;
+      clearTimeout(timer);
+      resolve(message);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      inbox.onMessage = undefined;
+      reject(new Error("no message"));
+    }, timeoutMs);
+    if (!take()) inbox.onMessage = take;
+  });
+}
+
+/** Every unread message after waiting `ms` (expected empty for silence). */
+async function collectFor(client: WebSocket, ms: number): Promise<string[]> {
+  const inbox = inboxOf(client);
+  await sleep(ms);
+  return inbox.messages.splice(0).map((message) => message.data.toString());
+}
+
+/** The close event of `client` (already fired or within `timeoutMs`). */
+function closed(client: WebSocket, timeoutMs = 1000): Promise<{ code: number; reason: string }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("socket did not close")), timeoutMs);
+  });
+  return Promise.race([inboxOf(client).closed, timeout]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const PING = '{"type":"ping"}';
+const PONG = '{"type":"pong"}';
+
+// ── tests ───────────────────────────────────────────────────────────────────
+
+describe("createReferenceServer", () => {
+  it("listens on 127.0.0.1 on a free port and exposes both base URLs", async () => {
+    const server = await start();
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.host).toBe("127.0.0.1");
+    expect(server.apiUrl).toBe(`http://127.0.0.1:${server.port}`);
+    expect(server.wsUrl).toBe(`ws://127.0.0.1:${server.port}`);
+  });
+
+  it("refuses to listen on anything but loopback", async () => {
+    await expect(createReferenceServer({ host: "0.0.0.0" })).rejects.toThrow(TypeError);
+    await expect(createReferenceServer({ ticketTtl: -1 })).rejects.toThrow(/ticketTtl/);
+  });
+
+  it("closes idempotently, dropping live sockets", async () => {
+    const server = await start();
+    const client = await connect(server);
+    const first = server.close();
+    expect(server.close()).toBe(first);
+    expect((await closed(client)).code).toBe(1006);
+    await first;
+    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST" })).rejects.toThrow();
+  });
+});
+
+describe("ticket endpoint", () => {
+  it("issues an opaque ticket with its expiry", async () => {
+    const server = await start({ ticketTtl: 5000 });
+    const before = Date.now();
+    const response = await requestTicket(server, { path: "/ws/chat/1" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    const body = (await response.json()) as { ticket: string; expiresAt: number };
+    expect(body.ticket).toMatch(/^[\w-]{16,}$/);
+    expect(body.expiresAt).toBeGreaterThanOrEqual(before + 5000);
+    expect(body.expiresAt).toBeLessThanOrEqual(Date.now() + 5000);
+  });
+
+  it("lets a ticket open exactly one connection", async () => {
+    const server = await start();
+    const ticket = await fetchTicket(server, "/ws/chat/1");
+    await openSocket(server, "/ws/chat/1", ticket);
+    const reused = await openSocket(server, "/ws/chat/1", ticket);
+    expect(await closed(reused)).toEqual({ code: 4001, reason: "ticket used" });
+    expect(server.connections.map((c) => c.ticketStatus)).toEqual(["valid", "used"]);
+  });
+
+  it("rejects an expired ticket with 4001", async () => {
+    const server = await start({ ticketTtl: 20 });
+    const ticket = await fetchTicket(server);
+    await sleep(40);
+    const client = await openSocket(server, "/ws/chat/1", ticket);
+    expect((await closed(client)).code).toBe(4001);
+    expect(server.connections[0]).toMatchObject({ ticketStatus: "expired", ticketValid: false, refusedWith: 4001 });
+  });
+
+  it("rejects an upgrade without a ticket or with an unknown one", async () => {
+    const server = await start();
+    const missing = await openSocket(server, "/ws/chat/1");
+    const unknown = await openSocket(server, "/ws/chat/1", "made-up");
+    expect((await closed(missing)).code).toBe(4001);
+    expect((await closed(unknown)).code).toBe(4001);
+    expect(server.connections.map((c) => c.ticketStatus)).toEqual(["missing", "unknown"]);
+  });
+
+  it("binds a ticket to the path it was requested for", async () => {
+    const server = await start();
+    const elsewhere = await openSocket(server, "/ws/chat/2", await fetchTicket(server, "/ws/chat/1"));
+    expect((await closed(elsewhere)).code).toBe(4001);
+    expect(server.connections[0]?.ticketStatus).toBe("wrong-path");
+
+    const anyPath = await openSocket(server, "/ws/chat/2", await fetchTicket(server));
+    expect(anyPath.readyState).toBe(WebSocket.OPEN);
+    expect(server.liveConnections.map((c) => c.path)).toEqual(["/ws/chat/2"]);
+  });
+
+  it("checks the bearer token when one is configured", async () => {
+    const server = await start({ token: "secret" });
+    expect((await requestTicket(server)).status).toBe(401);
+    expect((await requestTicket(server, {}, { Authorization: "Bearer wrong" })).status).toBe(401);
+    expect((await requestTicket(server, {}, { Authorization: "Bearer secret" })).status).toBe(200);
+    expect(server.ticketRequests.map((r) => [r.authorization, r.status])).toEqual([
+      [undefined, 401],
+      ["Bearer wrong", 401],
+      ["Bearer secret", 200],
+    ]);
+  });
+
+  it("accepts a token predicate", async () => {
+    const seen: Array<string | undefined> = [];
+    const server = await start({
+      token: (token) => {
+        seen.push(token);
+        return token?.startsWith("ok-") === true;
+      },
+    });
+    expect((await requestTicket(server, {}, { Authorization: "Bearer ok-1" })).status).toBe(200);
+    expect((await requestTicket(server, {}, { Authorization: "Basic ok-1" })).status).toBe(401);
+    expect(seen).toEqual(["ok-1", undefined]);
+  });
+
+  it("answers CORS preflights so a page on another origin can call it", async () => {
+    const server = await start();
+    const response = await fetch(`${server.apiUrl}/ws/ticket`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "http://example.test",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-headers")).toBe("Content-Type, Authorization");
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(server.ticketRequests).toHaveLength(0);
+  });
+
+  it("answers 404 elsewhere, 405 for other methods and 400 for a bad body", async () => {
+    const server = await start();
+    expect((await fetch(`${server.apiUrl}/other`, { method: "POST" })).status).toBe(404);
+    expect((await fetch(`${server.apiUrl}/ws/ticket`)).status).toBe(405);
+    const notJson = await fetch(`${server.apiUrl}/ws/ticket`, { method: "POST", body: "{" });
+    expect(notJson.status).toBe(400);
+    expect((await requestTicket(server, { path: "no-slash" })).status).toBe(400);
+    expect((await requestTicket(server, [])).status).toBe(400);
+  });
+});
+
+describe("socket protocol", () => {
+  it("answers the heartbeat ping with a pong", async () => {
+    const server = await start();
+    const client = await connect(server);
+    client.send(PING);
+    expect(await nextMessage(client)).toEqual({ data: PONG, isBinary: false });
+  });
+
+  it("echoes other frames with their type by default", async () => {
+    const server = await start();
+    const client = await connect(server);
+    client.send('{"type":"hello"}');
+    expect(await nextMessage(client)).toEqual({ data: '{"type":"hello"}', isBinary: false });
+    client.send(Buffer.from([1, 2, 3]));
+    expect(await nextMessage(client)).toEqual({ data: Buffer.from([1, 2, 3]), isBinary: true });
+  });
+
+  it("hands frames to onMessage instead of echoing, and greets with onConnection", async () => {
+    const server = await start({
+      onConnection: (connection) => connection.send(`welcome ${connection.id}`),
+      onMessage: (connection, data, self) => {
+        self.broadcast(connection.path, `relay: ${String(data)}`);
+      },
+    });
+    const client = await connect(server);
+    expect((await nextMessage(client)).data).toBe("welcome 1");
+    client.send("hi");
+    expect((await nextMessage(client)).data).toBe("relay: hi");
+    client.send(PING);
+    expect((await nextMessage(client)).data).toBe(PONG);
+  });
+
+  it("closes with 1011 when a hook throws", async () => {
+    const server = await start({
+      onMessage: () => {
+        throw new Error("boom");
+      },
+    });
+    const original = console.error;
+    console.error = () => undefined;
+    try {
+      const client = await connect(server);
+      client.send("hi");
+      expect((await closed(client)).code).toBe(1011);
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it("broadcasts to the live connections of one path and counts them", async () => {
+    const server = await start();
+    const a1 = await connect(server, "/ws/chat/a");
+    const a2 = await connect(server, "/ws/chat/a");
+    const b = await connect(server, "/ws/chat/b");
+    const quietB = collectFor(b, 100);
+    expect(server.broadcast("/ws/chat/a", "news")).toBe(2);
+    expect((await nextMessage(a1)).data).toBe("news");
+    expect((await nextMessage(a2)).data).toBe("news");
+    expect(await quietB).toEqual([]);
+    expect(server.broadcast("/ws/chat/none", "news")).toBe(0);
+  });
+
+  it("issues tickets without HTTP for direct connections", async () => {
+    const server = await start();
+    const { ticket } = server.issueTicket("/ws/chat/1");
+    const client = await openSocket(server, "/ws/chat/1", ticket);
+    client.send(PING);
+    expect((await nextMessage(client)).data).toBe(PONG);
+    expect(server.ticketRequests).toHaveLength(0);
+  });
+});
+
+describe("fault controls", () => {
+  it("dropAll() kills every socket without a close frame: clients see 1006", async () => {
+    const server = await start();
+    const clientA = await connect(server, "/ws/chat/a");
+    const clientB = await connect(server, "/ws/chat/b");
+    server.dropAll();
+    expect((await closed(clientA)).code).toBe(1006);
+    expect((await closed(clientB)).code).toBe(1006);
+    await server.waitFor((s) => s.liveConnections.length === 0);
+    expect(server.connections.map((c) => c.closeCode)).toEqual([1006, 1006]);
+  });
+
+  it("dropAll(code) and closeAll(code, reason) close with that code", async () => {
+    const server = await start();
+    const first = await connect(server);
+    server.dropAll(1012);
+    expect((await closed(first)).code).toBe(1012);
+
+    const second = await connect(server);
+    server.closeAll(4003, "bye");
+    expect(await closed(second)).toEqual({ code: 4003, reason: "bye" });
+    await server.waitFor((s) => s.connections[1]?.closeCode === 4003);
+    expect(() => server.closeAll(1006)).toThrow(RangeError);
+  });
+
+  it("stall() keeps the socket open but silent until resume()", async () => {
+    const server = await start();
+    const client = await connect(server);
+    server.stall();
+    expect(server.isStalled).toBe(true);
+    expect(server.liveConnections[0]?.isStalled).toBe(true);
+
+    client.send(PING);
+    expect(server.broadcast("/ws/chat/1", "news")).toBe(0);
+    expect(await collectFor(client, 300)).toEqual([]);
+    expect(client.readyState).toBe(WebSocket.OPEN);
+    expect(server.frames).toHaveLength(0);
+
+    const late = nextMessage(client);
+    server.resume();
+    expect((await late).data).toBe(PONG);
+    expect(server.frames.map((f) => f.data)).toEqual([PING]);
+  });
+
+  it("stall() completes new upgrades and leaves them silent too", async () => {
+    const server = await start();
+    server.stall();
+    const accepted = await connect(server);
+    const badTicket = await openSocket(server, "/ws/chat/1", "made-up");
+    accepted.send("hello");
+    const silence = collectFor(accepted, 200);
+    const notClosed = closed(badTicket, 200);
+    expect(await silence).toEqual([]);
+    await expect(notClosed).rejects.toThrow("did not close");
+
+    const echoed = nextMessage(accepted);
+    const refused = closed(badTicket);
+    server.resume();
+    expect((await echoed).data).toBe("hello");
+    expect((await refused).code).toBe(4001);
+  });
+
+  it("stalls one connection on its own", async () => {
+    const server = await start();
+    const stalled = await connect(server, "/ws/chat/a");
+    const healthy = await connect(server, "/ws/chat/b");
+    server.liveConnections[0]?.stall();
+    stalled.send(PING);
+    healthy.send(PING);
+    expect((await nextMessage(healthy)).data).toBe(PONG);
+    expect(await collectFor(stalled, 100)).toEqual([]);
+    server.liveConnections[0]?.resume();
+    expect((await nextMessage(stalled)).data).toBe(PONG);
+  });
+
+  it("rejectTickets(status, count) fails the next requests, before the token check", async () => {
+    const server = await start({ token: "secret" });
+    const auth = { Authorization: "Bearer secret" };
+    server.rejectTickets(503, 2);
+    server.rejectTickets(403);
+    const first = await requestTicket(server, {}, auth);
+    expect(first.status).toBe(503);
+    expect(await first.json()).toHaveProperty("error");
+    expect((await requestTicket(server)).status).toBe(503);
+    expect((await requestTicket(server, {}, auth)).status).toBe(403);
+    expect((await requestTicket(server, {}, auth)).status).toBe(200);
+    expect(() => server.rejectTickets(200)).toThrow(RangeError);
+  });
+
+  it("malformTickets() answers 200 with a body that is not a ticket", async () => {
+    const server = await start();
+    server.malformTickets();
+    const response = await requestTicket(server);
+    expect(response.status).toBe(200);
+    await expect(response.json()).rejects.toThrow();
+    expect((await requestTicket(server)).status).toBe(200);
+  });
+
+  it("refuseConnections(code, count, reason) closes the next upgrades with that code", async () => {
+    const server = await start();
+    server.refuseConnections(4004, 2, "no such chat");
+    for (const code of [1008, 1011, 4003]) server.refuseConnections(code);
+
+    const ticket = await fetchTicket(server);
+    const refused = await openSocket(server, "/ws/chat/1", ticket);
+    expect(await closed(refused)).toEqual({ code: 4004, reason: "no such chat" });
+    const seen: number[] = [];
+    for (let i = 0; i < 4; i += 1) seen.push((await closed(await connect(server))).code);
+    expect(seen).toEqual([4004, 1008, 1011, 4003]);
+
+    const reused = await openSocket(server, "/ws/chat/1", ticket);
+    expect((await closed(reused)).code).toBe(4001);
+    const accepted = await connect(server);
+    expect(accepted.readyState).toBe(WebSocket.OPEN);
+    expect(server.connections[0]).toMatchObject({ ticketValid: true, refusedWith: 4004 });
+    expect(() => server.refuseConnections(1005)).toThrow(RangeError);
+  });
+
+  it("setTicketLatency(ms) delays ticket responses", async () => {
+    const server = await start();
+    server.setTicketLatency(120);
+    const startedAt = Date.now();
+    expect((await requestTicket(server)).status).toBe(200);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(110);
+    const record = server.ticketRequests[0];
+    expect(record && record.respondedAt - record.at).toBeGreaterThanOrEqual(110);
+
+    server.setTicketLatency(0);
+    const fastStart = Date.now();
+    await requestTicket(server);
+    expect(Date.now() - fastStart).toBeLessThan(100);
+  });
+
+  it("close() cancels a delayed ticket response at once", async () => {
+    const server = await start({ ticketLatency: 10_000 });
+    const pending = requestTicket(server);
+    await server.waitFor(() => true);
+    await sleep(20);
+    const closingAt = Date.now();
+    await server.close();
+    await expect(pending).rejects.toThrow();
+    expect(Date.now() - closingAt).toBeLessThan(1000);
+    expect(server.ticketRequests).toHaveLength(0);
+  });
+
+  it("setAutoPong(false) leaves pings unanswered while echoing the rest", async () => {
+    const server = await start();
+    const client = await connect(server);
+    server.setAutoPong(false);
+    client.send(PING);
+    client.send("data");
+    expect(await collectFor(client, 150)).toEqual(["data"]);
+    expect(server.frames.map((f) => f.data)).toEqual([PING, "data"]);
+  });
+
+  it("restart() drops everyone, forgets tickets and listens again on the same port", async () => {
+    const server = await start();
+    const port = server.port;
+    const client = await connect(server);
+    const oldTicket = await fetchTicket(server);
+
+    const restarting = server.restart({ downtime: 80 });
+    expect((await closed(client)).code).toBe(1006);
+    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST", body: "{}" })).rejects.toThrow();
+    await restarting;
+
+    expect(server.port).toBe(port);
+    const forgotten = await openSocket(server, "/ws/chat/1", oldTicket);
+    expect((await closed(forgotten)).code).toBe(4001);
+    expect(server.connections.at(-1)?.ticketStatus).toBe("unknown");
+    const fresh = await connect(server);
+    fresh.send(PING);
+    expect((await nextMessage(fresh)).data).toBe(PONG);
+  });
+
+  it("restart() ends a stall and rejects a concurrent restart", async () => {
+    const server = await start();
+    server.stall();
+    const restarting = server.restart({ downtime: 10 });
+    await expect(server.restart()).rejects.toThrow(/in progress/);
+    await restarting;
+    expect(server.isStalled).toBe(false);
+    const client = await connect(server);
+    client.send(PING);
+    expect((await nextMessage(client)).data).toBe(PONG);
+  });
+
+  it("close() during a restart's downtime stops it for good", async () => {
+    const server = await start();
+    const restarting = server.restart({ downtime: 10_000 });
+    await sleep(20);
+    const closingAt = Date.now();
+    await server.close();
+    await restarting;
+    expect(Date.now() - closingAt).toBeLessThan(1000);
+    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST" })).rejects.toThrow();
+    await expect(server.restart()).rejects.toThrow(/closed/);
+  });
+});
+
+describe("records", () => {
+  it("records ticket requests, connections and frames", async () => {
+    const server = await start();
+    const ticket = await fetchTicket(server, "/ws/chat/1");
+    const client = await openSocket(server, "/ws/chat/1", ticket, "&lang=en");
+    client.send("text");
+    client.send(Buffer.from([7]));
+    await server.waitFor((s) => s.frames.length === 2);
+
+    expect(server.ticketRequests).toEqual([
+      expect.objectContaining({ method: "POST", path: "/ws/chat/1", status: 200, ticket, authorization: undefined }),
+    ]);
+    expect(server.connections).toEqual([
+      expect.objectContaining({
+        id: 1,
+        path: "/ws/chat/1",
+        query: { ticket, lang: "en" },
+        ticket,
+        ticketStatus: "valid",
+        ticketValid: true,
+        refusedWith: undefined,
+      }),
+    ]);
+    expect(server.frames).toEqual([
+      expect.objectContaining({ connectionId: 1, path: "/ws/chat/1", data: "text", binary: false }),
+      expect.objectContaining({ connectionId: 1, data: Buffer.from([7]), binary: true }),
+    ]);
+
+    client.close(1000, "done");
+    const record = await server.waitFor((s) => s.connections.find((c) => c.closedAt !== undefined));
+    expect(record).toMatchObject({ closeCode: 1000, closeReason: "done" });
+    expect(server.liveConnections).toHaveLength(0);
+  });
+
+  it("waitFor resolves with the predicate's value and rejects on timeout", async () => {
+    const server = await start();
+    const live = server.waitFor((s) => s.liveConnections[0]);
+    await connect(server, "/ws/chat/9");
+    expect((await live).path).toBe("/ws/chat/9");
+    await expect(server.waitFor((s) => s.frames.length > 0, 50)).rejects.toThrow(/50 ms/);
+  });
+
+  it("clearRecords() empties the records; reset() also clears queued faults", async () => {
+    const server = await start();
+    await connect(server);
+    server.rejectTickets(500, 3);
+    server.refuseConnections(4003, 3);
+    server.setTicketLatency(5000);
+    server.setAutoPong(false);
+    server.clearRecords();
+    expect([server.ticketRequests, server.connections, server.frames]).toEqual([[], [], []]);
+    expect(server.liveConnections).toHaveLength(1);
+
+    server.stall();
+    server.reset();
+    expect(server.isStalled).toBe(false);
+    const client = await connect(server);
+    client.send(PING);
+    expect((await nextMessage(client)).data).toBe(PONG);
+  });
+});
