@@ -164,17 +164,18 @@ export const connectionMachine = setup({
         }),
       },
       initial: "handshake",
+      on: {
+        // The server closed or the network dropped the socket (handshake or open).
+        "socket.closed": [
+          { guard: "isTerminalClose", target: "closed", actions: ["recordRejection", "reportClosingError"] },
+          { guard: "isTicketRejected", target: "refreshing" },
+          { target: "lost" },
+        ],
+      },
       states: {
         handshake: {
           tags: ["attempt"],
-          on: {
-            "socket.open": { target: "open" },
-            "socket.closed": [
-              { guard: "isTerminalClose", target: "#connection.closed", actions: ["recordRejection", "reportClosingError"] },
-              { guard: "isTicketRejected", target: "#connection.refreshing" },
-              { target: "#connection.lost" },
-            ],
-          },
+          on: { "socket.open": { target: "open" } },
           after: { connectTimeout: { target: "#connection.lost" } },
         },
         open: {
@@ -186,11 +187,6 @@ export const connectionMachine = setup({
           },
           on: {
             "connection.close": { target: "closing", actions: "recordCloseRequest" },
-            "socket.closed": [
-              { guard: "isTerminalClose", target: "#connection.closed", actions: ["recordRejection", "reportClosingError"] },
-              { guard: "isTicketRejected", target: "#connection.refreshing" },
-              { target: "#connection.lost" },
-            ],
           },
           states: {
             live: {

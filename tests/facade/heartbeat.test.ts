@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ManagedWebSocket } from "../../src/index";
 import { type Bench, createBench, record } from "../support/mock-harness";
 
 const PATH = "/ws/chat/a";
@@ -20,11 +19,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function openSocket(options = {}): Promise<ManagedWebSocket> {
-  const pending = bench.manager.connect(PATH, options);
-  await bench.advance(60);
-  return pending;
-}
+const openSocket = (options = {}) => bench.connect(PATH, options);
 
 describe("heartbeat", () => {
   it("pings after heartbeatInterval of inbound silence and hides the pong from onMessage", async () => {
@@ -93,15 +88,18 @@ describe("heartbeat", () => {
 
   it("does not declare a healthy link dead when the timeout timer fires late (slept or throttled)", async () => {
     const socket = await openSocket();
+    const states = record(socket.onStateChange);
     bench.stall();
     await bench.advance(1000); // ping sent
     // The process sleeps: the clock jumps 60 s while the timer has not fired yet.
     vi.setSystemTime(Date.now() + 60_000);
     await bench.advance(510);
     expect(socket.state).toBe("open"); // a second ping, a fresh timeout
+    expect(states).toEqual([]);
     expect(bench.last().frames).toEqual([PING, PING]);
     await bench.advance(510);
-    expect(socket.state).toBe("reconnecting"); // nothing came back on time this time
+    expect(states[0]).toBe("reconnecting"); // nothing came back on time this time
+    expect(bench.connections[0]!.clientCloseCode).toBe(4000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { QueueFullError, SocketClosedError, type ManagedWebSocket } from "../../src/index";
+import { QueueFullError, SocketClosedError } from "../../src/index";
 import { type Bench, createBench, record } from "../support/mock-harness";
 
 const PATH = "/ws/chat/a";
@@ -16,12 +16,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function openChat(id = "a", options = {}): Promise<ManagedWebSocket> {
-  bench.serve(`/ws/chat/${id}`);
-  const pending = bench.manager.connectToChat(id, options);
-  await bench.advance(60);
-  return pending;
-}
+const openChat = (id = "a", options = {}) => bench.connect(`/ws/chat/${id}`, options, `chat:${id}`);
 
 describe("opening", () => {
   it("is connecting until the first open, then open; connect resolves once open", async () => {

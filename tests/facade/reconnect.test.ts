@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ConnectionRejectedError,
-  type ManagedWebSocket,
   ReconnectFailedError,
   TicketError,
 } from "../../src/index";
@@ -22,11 +21,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function openSocket(options = {}): Promise<ManagedWebSocket> {
-  const pending = bench.manager.connect(PATH, options);
-  await bench.advance(60);
-  return pending;
-}
+const openSocket = (options = {}) => bench.connect(PATH, options);
 
 describe("reconnecting after a drop", () => {
   it("reconnects with backoff and a fresh ticket, announcing the attempt after the delay", async () => {

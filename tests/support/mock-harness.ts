@@ -5,7 +5,7 @@
  */
 import { Server, WebSocket as MockWebSocket } from "mock-socket";
 import { vi } from "vitest";
-import { createClient, type ClientOptions } from "../../src/index";
+import { createClient, type ClientOptions, type SocketOptions } from "../../src/index";
 
 export const API_URL = "http://api.test";
 export const WS_URL = "ws://api.test";
@@ -157,6 +157,13 @@ export function createBench(options: Partial<ClientOptions> = {}) {
       }
     },
     advance: (ms: number) => vi.advanceTimersByTimeAsync(ms),
+    /** `manager.connect(path, options)` with time advanced past the handshake and the open confirmation. */
+    connect: async (path: string, options: SocketOptions = {}, key?: string) => {
+      serve(path);
+      const pending = client.websocket.connect(path, options, key);
+      await vi.advanceTimersByTimeAsync(60);
+      return pending;
+    },
     stop: () => {
       for (const server of servers.values()) server.stop();
       servers.clear();
