@@ -2,9 +2,10 @@
  * The machine's two invoked actors: the ticket request and the socket itself.
  * All IO of a connection happens here; leaving the invoking state stops them.
  */
-import { fromCallback, fromPromise } from "xstate";
+import { type EventObject, fromCallback, fromPromise } from "xstate";
 import { TicketError } from "../src/errors";
 import type {
+  ClockWatchInput,
   ConnectionEvent,
   ConnectionRuntime,
   SocketActorInput,
@@ -188,5 +189,23 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
     },
   );
 
-  return { fetchTicket, socketConnection };
+  /**
+   * Watches for wall-clock jumps. Timers run on a monotonic clock that stands still while
+   * the machine is suspended, so after a sleep a pending heartbeat interval still has its
+   * whole remainder to run. Every `period` ms this compares how far `now()` moved with how
+   * far the timer did, and reports a jump when the wall clock ran ahead by more than
+   * `tolerance`. A clock set back never counts.
+   */
+  const wallClock = fromCallback<EventObject, ClockWatchInput, ConnectionEvent>(({ input, sendBack }) => {
+    let lastCheck = now();
+    const timer = setInterval(() => {
+      const checkedAt = now();
+      const ahead = checkedAt - lastCheck - input.period;
+      lastCheck = checkedAt;
+      if (ahead > input.tolerance) sendBack({ type: "clock.jumped", by: ahead });
+    }, input.period);
+    return () => clearInterval(timer);
+  });
+
+  return { fetchTicket, socketConnection, wallClock };
 }

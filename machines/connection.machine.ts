@@ -14,6 +14,7 @@ import { assign, emit, sendTo, setup } from "xstate";
 import { ConnectionRejectedError, ReconnectFailedError, TicketError } from "../src/errors";
 import { createConnectionActors } from "./connection.actors";
 import type {
+  ClockWatchInput,
   ConnectionContext,
   ConnectionEmitted,
   ConnectionEvent,
@@ -35,6 +36,13 @@ import {
 export const LATE_TIMER_TOLERANCE = 1000;
 
 /**
+ * How often an open socket compares the wall clock with its timers. A wall clock that ran
+ * ahead by more than `LATE_TIMER_TOLERANCE` within one check means the process slept:
+ * a quiet socket pings at once instead of waiting out the rest of its heartbeat interval.
+ */
+export const CLOCK_CHECK_INTERVAL = 1000;
+
+/**
  * How long a first connection must stay open before `connect*` resolves. Servers
  * refuse by accepting the upgrade and closing at once (4001, 4003, …); this window
  * lets such a refusal reject `connect*` instead of resolving it a moment too early.
@@ -50,7 +58,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { ticket: "fetchTicket"; socket: "socketConnection" },
+    children: {} as { ticket: "fetchTicket"; socket: "socketConnection"; clock: "wallClock" },
   },
   actors: defaultActors,
   delays: {
@@ -181,6 +189,11 @@ export const connectionMachine = setup({
         open: {
           tags: ["open"],
           initial: "live",
+          invoke: {
+            id: "clock",
+            src: "wallClock",
+            input: { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE } satisfies ClockWatchInput,
+          },
           after: {
             openConfirmation: { actions: "announceEstablished" },
             stableUptime: { actions: "resetAttempts" },
@@ -192,7 +205,10 @@ export const connectionMachine = setup({
             live: {
               description: "Frames flow; the heartbeat waits for an interval of silence.",
               after: { heartbeatInterval: { guard: "isHeartbeatEnabled", target: "probing" } },
-              on: { "connection.wake": { target: "awaitingPong" } },
+              on: {
+                "connection.wake": { target: "awaitingPong" },
+                "clock.jumped": { guard: "isHeartbeatEnabled", target: "awaitingPong" },
+              },
             },
             probing: {
               description: "Asks the socket actor how long the link has been quiet.",

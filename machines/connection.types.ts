@@ -53,7 +53,12 @@ export type FacadeEvent =
   /** The page became visible or the network came back: check liveness / stop waiting now. */
   | { type: "connection.wake" };
 
-export type ConnectionEvent = SocketEvent | FacadeEvent;
+/** Events the wall-clock watch sends to the machine. */
+export type ClockEvent =
+  /** The wall clock ran `by` ms ahead of the timers: the process slept or was frozen. */
+  { type: "clock.jumped"; by: number };
+
+export type ConnectionEvent = SocketEvent | FacadeEvent | ClockEvent;
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
@@ -80,6 +85,13 @@ export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "rec
 export interface TicketInput {
   apiUrl: string;
   path: string;
+}
+
+export interface ClockWatchInput {
+  /** How often the wall clock is compared with the timers, in ms. */
+  period: number;
+  /** How far the wall clock may run ahead of one period before it counts as a jump, in ms. */
+  tolerance: number;
 }
 
 export interface SocketActorInput {

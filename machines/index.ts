@@ -5,7 +5,12 @@
  * drop data frames. To run it without the facade, provide actors bound to your
  * environment: `connectionMachine.provide({ actors: createConnectionActors({ WebSocket, port }) })`.
  */
-export { connectionMachine, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "./connection.machine";
+export {
+  CLOCK_CHECK_INTERVAL,
+  connectionMachine,
+  LATE_TIMER_TOLERANCE,
+  OPEN_CONFIRMATION_DELAY,
+} from "./connection.machine";
 export type { ConnectionMachine } from "./connection.machine";
 export { createConnectionActors, requestTicket } from "./connection.actors";
 export { toPublicAttempt, toPublicState } from "./connection.public";
