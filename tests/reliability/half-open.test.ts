@@ -7,9 +7,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createClient, type ManagedWebSocket, type WebSocketState } from "../../src/index";
+import { type ClientOptions, createClient, type ManagedWebSocket, type WebSocketState } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { createTcpProxy, type TcpProxy } from "../support/tcp-proxy";
+import { nextMessage, nextState, sleep } from "./support";
 
 const HEARTBEAT_INTERVAL = 500;
 const HEARTBEAT_TIMEOUT = 500;
@@ -42,46 +43,21 @@ afterEach(async () => {
   await server.close();
 });
 
-function nextState(target: ManagedWebSocket, wanted: WebSocketState, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`socket did not become ${wanted} within ${timeoutMs} ms (state ${target.state})`));
-    }, timeoutMs);
-    const unsubscribe = target.onStateChange.subscribe((state) => {
-      if (state !== wanted) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(performance.now());
-    });
+/** A chat socket whose tickets and frames all go through the proxy, with a short heartbeat. */
+function connectThroughProxy(chatId: string, options: Partial<ClientOptions> = {}): Promise<ManagedWebSocket> {
+  const client = createClient({
+    apiUrl: proxy.url,
+    WebSocket: RecordingWebSocket,
+    heartbeatInterval: HEARTBEAT_INTERVAL,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    ...options,
   });
+  return client.websocket.connectToChat(chatId);
 }
-
-function nextMessage(target: ManagedWebSocket, timeoutMs = 2000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no message")), timeoutMs);
-    const unsubscribe = target.onMessage.subscribe((event) => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(event.data);
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("half-open connections over real TCP", () => {
   it("detects a frozen link by heartbeat, closes it with 4000, and reopens with a fresh ticket after the thaw", async () => {
-    const client = createClient({
-      apiUrl: proxy.url,
-      WebSocket: RecordingWebSocket,
-      heartbeatInterval: HEARTBEAT_INTERVAL,
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-      reconnectDelay: 100,
-      maxReconnectDelay: 200,
-      connectTimeout: 800,
-    });
-    socket = await client.websocket.connectToChat("half-open");
+    socket = await connectThroughProxy("half-open", { reconnectDelay: 100, maxReconnectDelay: 200, connectTimeout: 800 });
     const open = socket;
     // Traffic really goes through the proxy.
     const echoed = nextMessage(open);
@@ -131,13 +107,7 @@ describe("half-open connections over real TCP", () => {
   it("never pings nor drops a link that is not frozen while the server keeps talking (control)", async () => {
     // Control: with traffic flowing the heartbeat never pings, so a freeze is the only
     // thing that makes the first test go red.
-    const client = createClient({
-      apiUrl: proxy.url,
-      WebSocket: RecordingWebSocket,
-      heartbeatInterval: HEARTBEAT_INTERVAL,
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    });
-    socket = await client.websocket.connectToChat("chatty");
+    socket = await connectThroughProxy("chatty");
     const path = server.liveConnections[0]!.path;
     const states: WebSocketState[] = [];
     socket.onStateChange.subscribe((state) => states.push(state));
