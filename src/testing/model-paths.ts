@@ -1,0 +1,378 @@
+/**
+ * Paths of the connection machine, generated from the machine itself with `xstate/graph`.
+ *
+ * The machine invokes actors and uses delays, so it is not stepped by `createTestModel`;
+ * instead a small model wraps it (`fromTransition`): a model state is the machine
+ * snapshot plus two facts about time (the open connection was confirmed; it stayed open
+ * long enough to be stable), and a model event is a {@link Stimulus}. Each stimulus becomes
+ * the machine events it causes in the real world, stepped with the pure `transition()`;
+ * commands the machine sends its socket actor are answered the way the actor answers
+ * them (a probe gets `socket.silent` or `socket.active`, a detached close `socket.closed`).
+ */
+import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
+import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
+import { connectionMachine } from "../../machines/connection.machine";
+import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../machines/connection.public";
+import type { ConnectionInput, WebSocketState } from "../../machines/connection.types";
+import { Ticket } from "../../machines/connection.utils";
+import { TicketError } from "../errors";
+import { DEFAULT_SOCKET_OPTIONS } from "../options";
+import { describeStimulus, MODEL_SOCKET_OPTIONS, type ModelSocketOptions, type ModelTimer, type Stimulus, type TicketAnswer } from "./model-stimuli";
+
+/** One step of a path: a stimulus and what the machine (and so the socket) does with it. */
+export interface ConnectionStep {
+  stimulus: Stimulus;
+  /** Machine events that took a transition, in order, e.g. `["socket.open"]`. */
+  events: readonly string[];
+  /** The machine state afterwards, dot-separated: `"socket.open.live"`. */
+  state: string;
+  /** The public state afterwards (`socket.state`). */
+  publicState: WebSocketState;
+  /** `socket.reconnectAttempt` afterwards. */
+  reconnectAttempt: number;
+}
+
+/** A sequence of stimuli from a new socket, with the expected outcome of each. */
+export interface ConnectionPath {
+  /** Stable identifier: the stimuli, in order. */
+  id: string;
+  /** The stimuli in words, e.g. `ticket 200 → server accepts → server closes 4001`. */
+  description: string;
+  steps: readonly ConnectionStep[];
+}
+
+/** Options of {@link createConnectionModel}. */
+export interface ConnectionModelOptions {
+  /**
+   * `maxReconnectAttempts` of the modelled socket (1–4); bounds the attempt counter so
+   * that traversal terminates.
+   * @default 2
+   */
+  maxReconnectAttempts?: number;
+  /**
+   * Which stimuli the paths may use, e.g. `(s) => s.type !== "user.close" || s.via === "close"`.
+   * @default every stimulus
+   */
+  stimuli?: (stimulus: Stimulus) => boolean;
+  /** The machine to traverse. @default connectionMachine */
+  machine?: AnyStateMachine;
+}
+
+interface ModelState {
+  machine: ConnectionSnapshot;
+  /** The open connection outlived the open-confirmation delay. */
+  confirmed: boolean;
+  /** The open connection outlived the stable-uptime delay. */
+  stable: boolean;
+}
+
+type MachineEvent = EventObject & Record<string, unknown>;
+
+const TICKET_STATUS: Record<TicketAnswer, number> = {
+  200: 200,
+  401: 401,
+  403: 403,
+  500: 500,
+  network: 0,
+};
+
+/** `{ socket: { open: "live" } }` → `["socket", "socket.open", "socket.open.live"]`. */
+export function stateNodePaths(value: unknown, prefix = ""): string[] {
+  if (typeof value === "string") return [prefix + value];
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => [
+    prefix + key,
+    ...stateNodePaths(child, `${prefix}${key}.`),
+  ]);
+}
+
+/** The deepest active state, dot-separated: `"socket.open.live"`. */
+export function stateName(value: unknown): string {
+  const depth = (path: string) => path.split(".").length;
+  return stateNodePaths(value).reduce((deepest, path) => (depth(path) > depth(deepest) ? path : deepest));
+}
+
+function activeNodes(machine: AnyStateMachine, snapshot: ConnectionSnapshot) {
+  const ids = stateNodePaths(snapshot.value).map((path) => `${machine.id}.${path}`);
+  return [machine.root, ...ids.map((id) => machine.getStateNodeById(id))];
+}
+
+/** Which delays may fire next, given what the model knows about time (see MODEL_SOCKET_OPTIONS). */
+function isTimely(delay: string, state: ModelState): boolean {
+  const inLive = state.machine.matches({ socket: { open: "live" } });
+  switch (delay as ModelTimer) {
+    case "openConfirmation":
+      return !state.confirmed;
+    case "stableUptime":
+      // In awaitingPong the heartbeat timeout comes first; in live nothing else is due before it.
+      return state.confirmed && !state.stable && inLive;
+    case "heartbeatInterval":
+      return state.stable;
+    case "heartbeatTimeout":
+      return state.confirmed;
+    case "connectTimeout":
+    case "closeTimeout":
+    case "retryDelay":
+      return true;
+  }
+  throw new Error(`the connection model has no timing rule for the delay "${delay}"; add one to model-paths.ts`);
+}
+
+/** The stimuli that make the machine receive `eventType` in `state`. */
+function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
+  const snapshot = state.machine;
+  if (eventType.startsWith("xstate.after.")) {
+    const timer = eventType.split(".")[2] as ModelTimer;
+    if (!isTimely(timer, state)) return [];
+    if (timer === "heartbeatInterval") return [{ type: "time.pass", timer }, { type: "time.pass", timer, linkActive: true }];
+    if (timer === "heartbeatTimeout") return [{ type: "time.pass", timer }, { type: "time.pass", timer, late: true }];
+    return [{ type: "time.pass", timer }];
+  }
+  switch (eventType) {
+    case "xstate.done.actor.ticket":
+      return [{ type: "ticket.answer", answer: 200 }];
+    case "xstate.error.actor.ticket":
+      return [
+        { type: "ticket.answer", answer: 401 },
+        { type: "ticket.answer", answer: 500 },
+        { type: "ticket.answer", answer: "network" },
+      ];
+    case "socket.open":
+      return [{ type: "server.accept" }];
+    case "socket.closed":
+      if (snapshot.matches({ socket: "handshake" })) {
+        return [1006, 4001, 4003].map((code) => ({ type: "server.refuse", code }));
+      }
+      if (snapshot.matches({ socket: "open" })) {
+        return [1006, 1011, 4001, 4003, 4004, 1008].map((code) => ({ type: "server.close", code }));
+      }
+      if (snapshot.matches({ socket: "closing" })) return [{ type: "server.closeAck" }];
+      return []; // dropping answers its own close at once
+    case "socket.error":
+      // Any socket can report an error; two places are enough to exercise the transition.
+      return snapshot.matches({ socket: "handshake" }) || snapshot.matches({ socket: { open: "live" } })
+        ? [{ type: "server.error" }]
+        : [];
+    case "socket.alive":
+      return [{ type: "server.pong" }];
+    case "socket.active":
+    case "socket.silent":
+      return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
+    case "connection.close":
+      return (["close", "destroy", "closeAll"] as const).map((via) => ({ type: "user.close", via }));
+    case "connection.wake":
+      return (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
+    case "clock.jumped":
+      // The jump is noticed at the next clock check (≤ 1 s): only openConfirmation could come first.
+      return state.confirmed ? [{ type: "time.jump" }] : [];
+  }
+  throw new Error(`the connection model has no stimulus for the machine event "${eventType}"; add one to model-paths.ts`);
+}
+
+/** The machine event a stimulus delivers first. */
+function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, stimulus: Stimulus): MachineEvent {
+  switch (stimulus.type) {
+    case "ticket.answer":
+      return stimulus.answer === 200
+        ? { type: "xstate.done.actor.ticket", output: new Ticket("model-ticket") }
+        : { type: "xstate.error.actor.ticket", error: new TicketError(TICKET_STATUS[stimulus.answer]) };
+    case "server.accept":
+      return { type: "socket.open" };
+    case "server.refuse":
+    case "server.close":
+      return { type: "socket.closed", code: stimulus.code, reason: "", wasClean: stimulus.code !== 1006 };
+    case "server.closeAck":
+      return { type: "socket.closed", ...snapshot.context.closeRequest, wasClean: true };
+    case "server.pong":
+      return { type: "socket.alive" };
+    case "server.error":
+      return { type: "socket.error", error: "model socket error" };
+    case "user.close":
+      return { type: "connection.close", code: 1000, reason: "" };
+    case "env.wake":
+      return { type: "connection.wake" };
+    case "time.jump":
+      return { type: "clock.jumped", by: 5000 };
+    case "time.pass": {
+      const type = activeNodes(machine, snapshot)
+        .reverse()
+        .flatMap((node) => [...node.transitions.keys()])
+        .find((key) => key.startsWith(`xstate.after.${stimulus.timer}.`));
+      if (!type) throw new Error(`no "${stimulus.timer}" delay is active in ${stateName(snapshot.value)}`);
+      return stimulus.late ? { type, late: true } : { type };
+    }
+  }
+}
+
+/** How the socket actor answers the commands of one transition (see connection.actors.ts). */
+function socketAnswers(actions: ReadonlyArray<{ type: string; params?: unknown }>, stimulus: Stimulus): MachineEvent[] {
+  const answers: MachineEvent[] = [];
+  for (const action of actions) {
+    if (action.type !== "xstate.sendTo") continue;
+    const { to, event } = action.params as { to: unknown; event: MachineEvent };
+    const target = typeof to === "string" ? to : (to as { id?: string } | undefined)?.id;
+    if (target !== "socket") continue;
+    if (event.type === "command.probe") {
+      answers.push(stimulus.type === "time.pass" && stimulus.linkActive ? { type: "socket.active", idleFor: 1 } : { type: "socket.silent" });
+    } else if (event.type === "command.close" && event.detach) {
+      answers.push({ type: "socket.closed", code: event.code, reason: event.reason, wasClean: false });
+    }
+  }
+  return answers;
+}
+
+/** The model's machine: `wasTimerLate` reads the stimulus instead of the wall clock. */
+function modelMachine(machine: AnyStateMachine): AnyStateMachine {
+  return machine.provide({
+    guards: { wasTimerLate: ({ event }: { event: MachineEvent }) => event.late === true },
+  });
+}
+
+function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): { state: ModelState; events: string[] } {
+  const queue: MachineEvent[] = [machineEventOf(machine, state.machine, stimulus)];
+  const events: string[] = [];
+  let snapshot = state.machine;
+  while (queue.length > 0 && snapshot.status === "active") {
+    const event = queue.shift()!;
+    if (machine.getTransitionData(snapshot as never, event).length > 0) events.push(event.type);
+    const [next, actions] = transition(machine, snapshot as never, event);
+    snapshot = next as ConnectionSnapshot;
+    queue.push(...socketAnswers(actions as Array<{ type: string; params?: unknown }>, stimulus));
+  }
+  const open = snapshot.status === "active" && snapshot.matches({ socket: "open" });
+  return {
+    state: {
+      machine: snapshot,
+      confirmed: open && (state.confirmed || (stimulus.type === "time.pass" && stimulus.timer === "openConfirmation")),
+      stable: open && (state.stable || (stimulus.type === "time.pass" && stimulus.timer === "stableUptime")),
+    },
+    events,
+  };
+}
+
+function serialize(state: ModelState): string {
+  const { machine } = state;
+  return `${JSON.stringify(machine.value)} attempt=${machine.context.attempt} ${state.confirmed ? "confirmed" : ""}${state.stable ? "+stable" : ""} ${machine.status}`;
+}
+
+const stimulusKey = (stimulus: Stimulus): string => JSON.stringify(stimulus);
+
+/** The connection machine as a test model: its inventory and its paths. */
+export interface ConnectionModel {
+  /** Socket options the paths assume: pass them to the socket under test. */
+  readonly socketOptions: ModelSocketOptions;
+  /**
+   * Paths that together take every edge of the model (every stimulus in every model
+   * state): the shortest path to each state, extended by each of its stimuli, without
+   * paths that are a prefix of another.
+   */
+  paths(): ConnectionPath[];
+  /** The shortest path to every model state. */
+  shortestPaths(): ConnectionPath[];
+  /** Replays stimuli from a new socket: what the machine does with each. */
+  replay(stimuli: readonly Stimulus[]): ConnectionPath;
+  /** The stimuli the model offers after `stimuli` (none once closed). */
+  next(stimuli: readonly Stimulus[]): Stimulus[];
+}
+
+/** Builds the model of one managed socket from the connection machine. */
+export function createConnectionModel(options: ConnectionModelOptions = {}): ConnectionModel {
+  const maxReconnectAttempts = options.maxReconnectAttempts ?? MODEL_SOCKET_OPTIONS.maxReconnectAttempts;
+  if (!Number.isInteger(maxReconnectAttempts) || maxReconnectAttempts < 1 || maxReconnectAttempts > 4) {
+    throw new TypeError(`sockstate: the model needs maxReconnectAttempts in 1–4, got ${String(maxReconnectAttempts)}`);
+  }
+  const accept = options.stimuli ?? (() => true);
+  const machine = modelMachine(options.machine ?? connectionMachine);
+  const socketOptions = { ...MODEL_SOCKET_OPTIONS, maxReconnectAttempts };
+  const input: ConnectionInput = {
+    key: "model",
+    path: "/model",
+    apiUrl: "http://model.test",
+    wsUrl: "ws://model.test",
+    settings: { ...DEFAULT_SOCKET_OPTIONS, ...socketOptions, params: {} },
+  };
+  const [initialSnapshot] = initialTransition(machine, input);
+  const initial: ModelState = { machine: initialSnapshot as ConnectionSnapshot, confirmed: false, stable: false };
+
+  const offered = (state: ModelState): Stimulus[] => {
+    if (state.machine.status !== "active") return [];
+    const types = new Set(activeNodes(machine, state.machine).flatMap((node) => node.ownEvents));
+    return [...types].flatMap((type) => stimuliFor(type, state)).filter(accept);
+  };
+  // The model is deterministic in its serialized state: remember every step taken.
+  const steps = new Map<string, { state: ModelState; events: string[] }>();
+  const cachedStep = (state: ModelState, stimulus: Stimulus) => {
+    const key = `${serialize(state)} ${stimulusKey(stimulus)}`;
+    let result = steps.get(key);
+    if (!result) steps.set(key, (result = step(machine, state, stimulus)));
+    return result;
+  };
+  const logic = fromTransition((state: ModelState, stimulus: Stimulus) => cachedStep(state, stimulus).state, initial);
+  const traversal = {
+    events: (snapshot: { context: ModelState }) => offered(snapshot.context),
+    serializeState: (snapshot: { context: ModelState }) => serialize(snapshot.context),
+    serializeEvent: (stimulus: Stimulus) => stimulusKey(stimulus),
+  };
+
+  const replay = (stimuli: readonly Stimulus[]): ConnectionPath => {
+    let state = initial;
+    const steps = stimuli.map((stimulus): ConnectionStep => {
+      const result = cachedStep(state, stimulus);
+      state = result.state;
+      return {
+        stimulus,
+        events: result.events,
+        state: stateName(state.machine.value),
+        publicState: toPublicState(state.machine),
+        reconnectAttempt: toPublicAttempt(state.machine),
+      };
+    });
+    return {
+      id: stimuli.map(stimulusKey).join(" "),
+      description: stimuli.map(describeStimulus).join(" → ") || "(new socket)",
+      steps,
+    };
+  };
+
+  const shortestStimuli = (): Map<string, Stimulus[]> => {
+    const paths = getShortestPaths(logic, traversal as never);
+    return new Map(
+      paths.map((path) => [
+        serialize((path.state as { context: ModelState }).context),
+        // The first step of every path is the actor's own `xstate.init`.
+        path.steps.map((s) => s.event as Stimulus).filter((event) => (event.type as string) !== "xstate.init"),
+      ]),
+    );
+  };
+
+  return {
+    socketOptions,
+    replay,
+    next: (stimuli) => {
+      let state = initial;
+      for (const stimulus of stimuli) state = cachedStep(state, stimulus).state;
+      return offered(state);
+    },
+    shortestPaths: () => [...shortestStimuli().values()].filter((s) => s.length > 0).map(replay),
+    paths: () => {
+      const toState = shortestStimuli();
+      const adjacency = getAdjacencyMap(logic, traversal as never) as unknown as Record<
+        string,
+        { transitions: Record<string, { event: Stimulus }> }
+      >;
+      const all = Object.entries(adjacency).flatMap(([key, { transitions }]) =>
+        Object.values(transitions).map(({ event }) => [...(toState.get(key) ?? []), event]),
+      );
+      // Longest first; drop any path that is a prefix of one already kept.
+      all.sort((a, b) => b.length - a.length || stimuliId(a).localeCompare(stimuliId(b)));
+      const kept: Stimulus[][] = [];
+      for (const candidate of all) {
+        const id = stimuliId(candidate);
+        if (!kept.some((longer) => stimuliId(longer.slice(0, candidate.length)) === id)) kept.push(candidate);
+      }
+      return kept.reverse().map(replay);
+    },
+  };
+}
+
+const stimuliId = (stimuli: readonly Stimulus[]): string => stimuli.map(stimulusKey).join(" ");
