@@ -13,7 +13,7 @@ import type { SocketOptions } from "../options";
 import type { CoverageRecorder } from "./model-coverage";
 import type { ModelNetwork } from "./model-network";
 import { type ConnectionModel, type ConnectionPath, type ConnectionStep, stateName } from "./model-paths";
-import { describeStimulus, MODEL_SOCKET_OPTIONS, type Stimulus } from "./model-stimuli";
+import { describeStimulus, MODEL_SOCKET_OPTIONS, type ModelSocketOptions, type Stimulus } from "./model-stimuli";
 
 /**
  * Fake-timer controls; pass `vi` (vitest) or `jest` with fake timers enabled.
@@ -66,8 +66,22 @@ export interface ModelDriver {
 /** The data frame the server sends for `time.pass` with `linkActive`. */
 export const MODEL_DATA_FRAME = '{"type":"model.data"}';
 
-/** A stand-in for `visibilitychange` and `online` where the runtime has no page (Node.js). */
-function installEnvironment() {
+/** The page a socket watches (SPEC §8), as {@link installModelPage} provides it. */
+export interface ModelPage {
+  /** Fires `visibilitychange` (with `visibilityState` "visible") or `online`. */
+  wake(via: "visibilitychange" | "online"): void;
+  /** Listeners registered on the stand-in page; `undefined` when a real page (browser, jsdom) is used. */
+  listeners(): number | undefined;
+  /** Removes what was installed. */
+  uninstall(): void;
+}
+
+/**
+ * Makes `visibilitychange` and `online` available where the runtime has no page (Node.js):
+ * installs a stand-in `document` and `addEventListener` on `globalThis` unless they exist.
+ * Install it before creating the socket; {@link createModelDriver} does.
+ */
+export function installModelPage(): ModelPage {
   const scope = globalThis as Record<string, unknown>;
   const ownsWindow = typeof scope.addEventListener !== "function";
   const ownsDocument = scope.document === undefined;
@@ -116,22 +130,38 @@ const isPrefix = (prefix: readonly string[], of: readonly string[]) => prefix.ev
 /** Creates a driver. Create it before the socket: the socket watches the page from its creation. */
 export function createModelDriver(options: ModelDriverOptions): ModelDriver {
   const { network, timers, coverage } = options;
-  const modelOptions = options.model?.socketOptions ?? MODEL_SOCKET_OPTIONS;
-  const environment = installEnvironment();
+  const modelOptions: ModelSocketOptions = options.model?.socketOptions ?? MODEL_SOCKET_OPTIONS;
+  const environment = installModelPage();
   const microsteps: Microstep[] = [];
   let socket: ManagedWebSocket | undefined;
   let manager: WebSocketManager | undefined;
   let performed = 0;
 
+  /** Wall-clock ms the driver moved with `setSystemTime`; timers did not move with them. */
+  let clockJumps = 0;
+  const timerNow = () => Date.now() - clockJumps;
+  /** When the heartbeat interval of the current `live` state is due, on the timers' clock. */
+  let heartbeatDueAt: number | undefined;
+
   const inspect = (event: InspectionEvent) => {
     coverage?.inspect(event);
     if (event.type !== "@xstate.microstep") return;
     const { event: cause, _transitions, snapshot } = event as unknown as {
-      event: { type: string };
+      event: { type: string; idleFor?: number };
       _transitions: unknown[];
       snapshot: { value: unknown };
     };
+    const wasLive = microsteps.at(-1)?.value;
     microsteps.push({ event: cause, taken: _transitions.length > 0, value: snapshot.value });
+    if (stateName(snapshot.value) === "socket.open.live" && stateName(wasLive) !== "socket.open.live") {
+      // The machine's heartbeatInterval delay: shortened by the idle time a probe reported.
+      heartbeatDueAt = timerNow() + modelOptions.heartbeatInterval - (cause.type === "socket.active" ? (cause.idleFor ?? 0) : 0);
+    }
+  };
+
+  const jumpClock = (by: number) => {
+    clockJumps += by;
+    timers.setSystemTime(Date.now() + by);
   };
 
   /** Events that took a transition since microstep `from`; one per macrostep. */
@@ -177,16 +207,15 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
         return environment.wake(stimulus.via);
       case "time.pass":
         if (stimulus.linkActive) {
-          // A frame 1 ms into the interval: the probe finds the link active.
-          await timers.advanceTimersByTimeAsync(1);
+          // A frame 1 ms before the probe: the link is active, and the next interval is a long one.
+          if (heartbeatDueAt === undefined) throw new Error("model driver: no heartbeat interval is running");
+          await timers.advanceTimersByTimeAsync(Math.max(0, heartbeatDueAt - timerNow() - 1));
           network.send(MODEL_DATA_FRAME);
         }
-        if (stimulus.late) {
-          timers.setSystemTime(Date.now() + (modelOptions.heartbeatTimeout ?? 0) + LATE_TIMER_TOLERANCE + 1);
-        }
+        if (stimulus.late) jumpClock(modelOptions.heartbeatTimeout + LATE_TIMER_TOLERANCE + 1);
         return;
       case "time.jump":
-        timers.setSystemTime(Date.now() + 5 * LATE_TIMER_TOLERANCE);
+        jumpClock(5 * LATE_TIMER_TOLERANCE);
         return;
     }
   }

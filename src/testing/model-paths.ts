@@ -125,7 +125,11 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
     const timer = eventType.split(".")[2] as ModelTimer;
     if (!isTimely(timer, state)) return [];
     if (timer === "heartbeatInterval") return [{ type: "time.pass", timer }, { type: "time.pass", timer, linkActive: true }];
-    if (timer === "heartbeatTimeout") return [{ type: "time.pass", timer }, { type: "time.pass", timer, late: true }];
+    // A late timer and a clock jump move the wall clock, not the timers, but noticing them takes
+    // time; once stable no other timer of the open state is due, so nothing can come first.
+    if (timer === "heartbeatTimeout" && state.stable) {
+      return [{ type: "time.pass", timer }, { type: "time.pass", timer, late: true }];
+    }
     return [{ type: "time.pass", timer }];
   }
   switch (eventType) {
@@ -159,12 +163,15 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
     case "socket.silent":
       return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
     case "connection.close":
-      return (["close", "destroy", "closeAll"] as const).map((via) => ({ type: "user.close", via }));
+      // While closing, the socket may have left its manager already (an earlier closeAll()),
+      // and a manager no longer closes what it no longer holds: closeAll() is not a stimulus there.
+      return (["close", "destroy", "closeAll"] as const)
+        .filter((via) => via !== "closeAll" || !snapshot.matches({ socket: "closing" }))
+        .map((via) => ({ type: "user.close", via }));
     case "connection.wake":
       return (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
     case "clock.jumped":
-      // The jump is noticed at the next clock check (≤ 1 s): only openConfirmation could come first.
-      return state.confirmed ? [{ type: "time.jump" }] : [];
+      return state.stable ? [{ type: "time.jump" }] : [];
   }
   throw new Error(`the connection model has no stimulus for the machine event "${eventType}"; add one to model-paths.ts`);
 }
@@ -271,8 +278,8 @@ export interface ConnectionModel {
   shortestPaths(): ConnectionPath[];
   /** Replays stimuli from a new socket: what the machine does with each. */
   replay(stimuli: readonly Stimulus[]): ConnectionPath;
-  /** The stimuli the model offers after `stimuli` (none once closed). */
-  next(stimuli: readonly Stimulus[]): Stimulus[];
+  /** What may happen after `stimuli`: one step per stimulus the model offers (none once closed). */
+  next(stimuli: readonly Stimulus[]): ConnectionStep[];
 }
 
 /** Builds the model of one managed socket from the connection machine. */
@@ -314,18 +321,22 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
     serializeEvent: (stimulus: Stimulus) => stimulusKey(stimulus),
   };
 
+  const toStep = (stimulus: Stimulus, result: { state: ModelState; events: string[] }): ConnectionStep => ({
+    stimulus,
+    events: result.events,
+    state: stateName(result.state.machine.value),
+    publicState: toPublicState(result.state.machine),
+    reconnectAttempt: toPublicAttempt(result.state.machine),
+  });
+  const stateAfter = (stimuli: readonly Stimulus[]): ModelState =>
+    stimuli.reduce((state, stimulus) => cachedStep(state, stimulus).state, initial);
+
   const replay = (stimuli: readonly Stimulus[]): ConnectionPath => {
     let state = initial;
     const steps = stimuli.map((stimulus): ConnectionStep => {
       const result = cachedStep(state, stimulus);
       state = result.state;
-      return {
-        stimulus,
-        events: result.events,
-        state: stateName(state.machine.value),
-        publicState: toPublicState(state.machine),
-        reconnectAttempt: toPublicAttempt(state.machine),
-      };
+      return toStep(stimulus, result);
     });
     return {
       id: stimuli.map(stimulusKey).join(" "),
@@ -349,9 +360,8 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
     socketOptions,
     replay,
     next: (stimuli) => {
-      let state = initial;
-      for (const stimulus of stimuli) state = cachedStep(state, stimulus).state;
-      return offered(state);
+      const state = stateAfter(stimuli);
+      return offered(state).map((stimulus) => toStep(stimulus, cachedStep(state, stimulus)));
     },
     shortestPaths: () => [...shortestStimuli().values()].filter((s) => s.length > 0).map(replay),
     paths: () => {

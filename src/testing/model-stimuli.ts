@@ -61,12 +61,13 @@ export type ModelSocketOptions = Readonly<
 /**
  * Socket options the model's timing assumes; pass them (and the driver's `inspect`) to
  * the socket under test. The delays are spaced so that the order in which timers fire is
- * known: `openConfirmation` (50) < `heartbeatTimeout` < stable uptime (5000) < `heartbeatInterval`.
+ * known: `openConfirmation` (50) < `heartbeatTimeout` < stable uptime (5000) < `heartbeatInterval`,
+ * and off the 1 s grid of the wall-clock check so that no two timers fire at the same instant.
  */
 export const MODEL_SOCKET_OPTIONS: ModelSocketOptions = Object.freeze({
   connectTimeout: 1000,
-  heartbeatInterval: 6000,
-  heartbeatTimeout: 1000,
+  heartbeatInterval: 6500,
+  heartbeatTimeout: 1300,
   reconnectDelay: 1000,
   maxReconnectDelay: 4000,
   maxReconnectAttempts: 2,
