@@ -21,6 +21,7 @@ import {
   stampedHash,
   staleFiles,
   SVG_FILE,
+  toDiagram,
   toMarkdown,
   toMermaid,
   visualize,
@@ -29,6 +30,18 @@ import {
 const committed = join(import.meta.dirname, "../../visualizations");
 const read = (name: string) => readFileSync(join(committed, name), "utf8");
 const STALE = "visualizations/ is stale: run `npm run visualize` and commit the result";
+
+/** The label of each arrow of a rendered diagram, by Mermaid's arrow id (`edge3`). */
+function svgEdgeLabels(svg: string): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const [, id, text] of svg.matchAll(/<g class="label" data-id="(edge\d+)"[^>]*>.*?<text\b[^>]*>(.*?)<\/text>/g)) {
+    const rows = [...text!.matchAll(/<tspan class="text-outer-tspan[^"]*"[^>]*>(.*?)<\/tspan><\/tspan>/g)].map((row) =>
+      [...row[1]!.matchAll(/>([^<]*)<\/tspan>|>([^<]*)$/g)].map((part) => part[1] ?? part[2] ?? "").join(""),
+    );
+    labels.set(id!, rows.join(" ").replace(/\s+/g, " ").trim());
+  }
+  return labels;
+}
 
 /** The text labels of an SVG, in document order. */
 function svgTexts(svg: string): string[] {
@@ -60,6 +73,13 @@ describe("the committed visualizations", () => {
   it("draw every state in the SVG under its own name", () => {
     const texts = svgTexts(read(SVG_FILE));
     for (const state of allStates(describeMachine(connectionMachine))) expect(texts).toContain(state.key);
+  });
+
+  it("number the SVG's arrows in the order the live page expects", () => {
+    const labels = svgEdgeLabels(read(SVG_FILE));
+    const { edges } = toDiagram(describeMachine(connectionMachine, connectionPublicState));
+    expect(labels.size).toBe(edges.length);
+    for (const edge of edges) expect(labels.get(edge.id), `${edge.id}: ${edge.from} → ${edge.to}`).toBe(edge.label);
   });
 
   it("embed the SVG and the Mermaid source in the markdown page", () => {
@@ -128,23 +148,27 @@ describe("drawing the connection machine", () => {
 });
 
 describe("the generator", () => {
-  const tiny = setup({
-    guards: { isReady: () => true },
-    delays: { patience: 100 },
-    actions: { sayHello: () => {} },
-  }).createMachine({
-    id: "tiny",
-    initial: "idle",
-    on: { stop: { target: ".done" } },
-    states: {
-      idle: { description: "Waits.", on: { go: { guard: "isReady", target: "busy", actions: "sayHello" } } },
-      busy: {
-        initial: "working",
-        states: { working: { after: { patience: { target: "#tiny.done" } } } },
+  /** A small machine with every kind of transition; `extra` adds a top-level state. */
+  const tinyMachine = (extra: { extra?: object } = {}) =>
+    setup({
+      guards: { isReady: () => true },
+      delays: { patience: 100 },
+      actions: { sayHello: () => {} },
+    }).createMachine({
+      id: "tiny",
+      initial: "idle",
+      on: { stop: { target: ".done" } },
+      states: {
+        idle: { description: "Waits.", on: { go: { guard: "isReady", target: "busy", actions: "sayHello" } } },
+        busy: {
+          initial: "working",
+          states: { working: { after: { patience: { target: "#tiny.done" } } } },
+        },
+        done: { type: "final" },
+        ...extra,
       },
-      done: { type: "final" },
-    },
-  });
+    });
+  const tiny = tinyMachine();
 
   it("writes a stateDiagram-v2 with nested states, guards and delays by name", () => {
     expect(toMermaid(describeMachine(tiny), "%% tiny")).toBe(
@@ -174,8 +198,7 @@ describe("the generator", () => {
   });
 
   it("generates a different page when the machine gains a state", () => {
-    const grown = tiny.provide({}).config;
-    const bigger = setup({}).createMachine({ ...grown, states: { ...grown.states, extra: {} } } as never);
+    const bigger = tinyMachine({ extra: {} });
     const options = { sourceFile: "m.ts", svgFile: "m.svg", mermaidFile: "m.mmd" };
     const before = toMarkdown(describeMachine(tiny), toMermaid(describeMachine(tiny)), options);
     const after = toMarkdown(describeMachine(bigger), toMermaid(describeMachine(bigger)), options);
