@@ -96,7 +96,7 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
  */
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const now = runtime.now ?? Date.now;
-  const port = runtime.port ?? droppingPort;
+  const runtimePort = runtime.port ?? droppingPort;
 
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
     requestTicket(runtime, input.apiUrl, input.path, signal),
@@ -104,6 +104,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
 
   const socketConnection = fromCallback<SocketCommand, SocketActorInput, ConnectionEvent>(
     ({ input, sendBack, receive }) => {
+      const port = input.port ?? runtimePort;
       const WebSocketImpl: WebSocketConstructor | undefined =
         runtime.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       let socket: WebSocketLike | undefined;

@@ -169,6 +169,7 @@ export const connectionMachine = setup({
           params: context.settings.params,
           heartbeatInterval: context.settings.heartbeatInterval,
           ticket: (event as unknown as { output: Ticket }).output,
+          port: context.port,
         }),
       },
       initial: "handshake",

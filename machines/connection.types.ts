@@ -16,6 +16,13 @@ export interface ConnectionInput {
   /** Socket base (`ws:` / `wss:`). */
   wsUrl: string;
   settings: ConnectionSettings;
+  /**
+   * Where this connection's data frames go. The facade passes its own here, so one
+   * provided machine serves every socket of a client (`machine.provide()` rebuilds the
+   * whole state tree, ~34 KB per call).
+   * @default the runtime's `port`
+   */
+  port?: SocketPort;
 }
 
 /** How a requested close ends the socket. */
@@ -100,6 +107,8 @@ export interface SocketActorInput {
   params: ConnectionSettings["params"];
   heartbeatInterval: number;
   ticket: Ticket;
+  /** The connection's port; the runtime's when absent. */
+  port?: SocketPort;
 }
 
 /** The subset of the WebSocket API sockstate uses; browsers' `WebSocket`, `ws` and `mock-socket` all fit. */

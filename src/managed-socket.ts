@@ -58,6 +58,22 @@ function validateClose(code: unknown, reason: unknown): void {
   }
 }
 
+/**
+ * One provided machine per runtime (i.e. per client): `provide()` rebuilds the whole
+ * state tree (~34 KB), so doing it per socket multiplied the memory of an idle
+ * connection. Each socket passes its own port through the machine's input instead.
+ */
+const machines = new WeakMap<ManagedWebSocketInit["runtime"], typeof connectionMachine>();
+
+function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connectionMachine {
+  let machine = machines.get(runtime);
+  if (!machine) {
+    machine = connectionMachine.provide({ actors: createConnectionActors(runtime) });
+    machines.set(runtime, machine);
+  }
+  return machine;
+}
+
 /** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
@@ -103,7 +119,7 @@ export class ManagedWebSocket {
         this.#transport = undefined;
       },
     };
-    const machine = connectionMachine.provide({ actors: createConnectionActors({ ...init.runtime, port }) });
+    const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect, ...settings } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
     const inspect =
@@ -116,7 +132,7 @@ export class ManagedWebSocket {
 
     this.#actor = createActor(machine, {
       id: init.key,
-      input: { key: init.key, path: init.path, apiUrl: init.apiUrl, wsUrl: init.wsUrl, settings },
+      input: { key: init.key, path: init.path, apiUrl: init.apiUrl, wsUrl: init.wsUrl, settings, port },
       ...(inspect ? { inspect } : {}),
     });
 
