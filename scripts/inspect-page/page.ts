@@ -135,7 +135,9 @@ class Diagram {
   taken(previous: string | undefined, next: string, eventType: string): string[] {
     if (previous === undefined) return eventType === "xstate.init" && this.#edges[0] ? [this.#edges[0].id] : [];
     const into = (edge: PageConfig["edges"][number]) => edge.to !== undefined && isWithin(next, edge.to);
-    for (const edge of this.#edges) {
+    // Like the machine, the deepest source state's transitions come first.
+    const depth = (edge: PageConfig["edges"][number]) => edge.from?.split(".").length ?? 0;
+    for (const edge of [...this.#edges].sort((a, b) => depth(b) - depth(a))) {
       if (edge.eventType !== eventType || edge.from === undefined || !isWithin(previous, edge.from) || edge.to === undefined) continue;
       if (into(edge)) return [edge.id];
       if (this.#transient.has(edge.to)) {

@@ -106,6 +106,11 @@ function edgeLabel(id: string): string {
   return edge.label;
 }
 
+/** The source state of arrow `id`. */
+function edgeSource(id: string): string | undefined {
+  return edges.find((candidate) => candidate.id === id)?.from;
+}
+
 function logLines(): Promise<string[]> {
   return page.$$eval("#log li", (items) => items.map((item) => item.textContent ?? ""));
 }
@@ -141,6 +146,7 @@ describe("the inspector page", () => {
     // The arrow taken is lit: awaitingPong --after heartbeatTimeout--> dropping.
     expect(dropping!.edges.map(edgeLabel)).toEqual(["after heartbeatTimeout"]);
     expect(backoff!.edges.map(edgeLabel)).toEqual(["socket.closed", "always [canRetry]"]);
+    expect(backoff!.edges.map(edgeSource)).toEqual(["socket.dropping", "lost"]);
     expect(backoff).toMatchObject({ publicState: "reconnecting", highlighted: ["backoff"] });
     expect(ticket).toMatchObject({ event: "after retryDelay", publicState: "reconnecting" });
     expect(open).toMatchObject({ publicState: "open", highlighted: ["socket", "socket_open", "socket_open_live"] });
