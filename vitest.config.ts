@@ -1,10 +1,36 @@
 import { defineConfig } from "vitest/config";
 
+/** Tests that must run on Node's own `WebSocket` instead of `ws`. */
+const NODE_WEBSOCKET_TESTS = "tests/integration/node-websocket/**/*.test.ts";
+
+/**
+ * Node 20 has a global `WebSocket` only behind `--experimental-websocket`; Node 22+
+ * has it by default (where the flag may be gone), so pass the flag only when needed.
+ */
+const nodeWebSocketArgv = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function" ? [] : ["--experimental-websocket"];
+
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          include: ["tests/**/*.test.ts"],
+          exclude: [NODE_WEBSOCKET_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "node-websocket",
+          include: [NODE_WEBSOCKET_TESTS],
+          execArgv: nodeWebSocketArgv,
+        },
+      },
+    ],
   },
 });
