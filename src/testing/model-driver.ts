@@ -5,8 +5,8 @@
  * predicted and reached the predicted state.
  */
 import type { InspectionEvent } from "xstate";
-import { LATE_TIMER_TOLERANCE } from "../../machines/connection.machine";
-import { PONG_FRAME } from "../../machines/connection.utils";
+import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
+import { PONG_FRAME, stableUptime } from "../../machines/connection.utils";
 import type { ManagedWebSocket } from "../managed-socket";
 import type { WebSocketManager } from "../manager";
 import type { SocketOptions } from "../options";
@@ -220,6 +220,26 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     }
   }
 
+  /** How long a timed stimulus lasts when the machine has no timer for it (nothing should happen). */
+  function nominalDuration(stimulus: Stimulus): number {
+    if (stimulus.type !== "time.pass") return CLOCK_CHECK_INTERVAL + 1;
+    switch (stimulus.timer) {
+      case "connectTimeout":
+      case "closeTimeout":
+        return modelOptions.connectTimeout + 1;
+      case "retryDelay":
+        return modelOptions.maxReconnectDelay + 1;
+      case "openConfirmation":
+        return OPEN_CONFIRMATION_DELAY + 1;
+      case "stableUptime":
+        return stableUptime(modelOptions.reconnectDelay) + 1;
+      case "heartbeatInterval":
+        return modelOptions.heartbeatInterval + 1;
+      case "heartbeatTimeout":
+        return modelOptions.heartbeatTimeout + 1;
+    }
+  }
+
   async function perform(step: ConnectionStep): Promise<void> {
     const current = requireSocket();
     performed += 1;
@@ -229,12 +249,13 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     // Whatever is already under way (a ticket request being sent) happens first.
     await timers.advanceTimersByTimeAsync(0);
     await stimulate(step.stimulus);
+    if (timed && step.events.length === 0) await timers.advanceTimersByTimeAsync(nominalDuration(step.stimulus));
     for (let round = 0; ; round++) {
       const taken = takenSince(from);
       if (!isPrefix(taken, step.events)) {
         throw new Error(`${label}: the machine took [${taken.join(", ")}], the model predicts [${step.events.join(", ")}]`);
       }
-      if (taken.length === step.events.length && (round > 0 || !timed || step.events.length > 0)) break;
+      if (taken.length === step.events.length) break;
       if (round >= (timed ? 200 : 20)) {
         throw new Error(`${label}: the machine took [${taken.join(", ")}] and never ${step.events[taken.length]}`);
       }

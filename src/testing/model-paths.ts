@@ -118,38 +118,85 @@ function isTimely(delay: string, state: ModelState): boolean {
   throw new Error(`the connection model has no timing rule for the delay "${delay}"; add one to model-paths.ts`);
 }
 
+const TICKET_ANSWERS: readonly Stimulus[] = ([200, 401, 500, "network"] as const).map((answer) => ({ type: "ticket.answer", answer }));
+const HANDSHAKE_FAILURES: readonly Stimulus[] = [1006, 4001, 4003].map((code) => ({ type: "server.refuse", code }));
+const SERVER_CLOSES: readonly Stimulus[] = [1006, 1011, 4001, 4003, 4004, 1008].map((code) => ({ type: "server.close", code }));
+const WAKES: readonly Stimulus[] = (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
+
+/** The user's ways to end a socket. */
+function userCloses(state: ModelState): Stimulus[] {
+  // While closing, the socket may have left its manager already (an earlier closeAll()),
+  // and a manager no longer closes what it no longer holds: closeAll() is not a stimulus there.
+  const closing = state.machine.matches({ socket: "closing" });
+  return (["close", "destroy", "closeAll"] as const)
+    .filter((via) => via !== "closeAll" || !closing)
+    .map((via) => ({ type: "user.close", via }));
+}
+
+/** Time passing until `timer` fires, with its variants, if it can be the next timer to fire. */
+function timePasses(timer: ModelTimer, state: ModelState): Stimulus[] {
+  if (!isTimely(timer, state)) return [];
+  if (timer === "heartbeatInterval") return [{ type: "time.pass", timer }, { type: "time.pass", timer, linkActive: true }];
+  // A late timer and a clock jump move the wall clock, not the timers, but noticing them takes
+  // time; once stable no other timer of the open state is due, so nothing can come first.
+  if (timer === "heartbeatTimeout" && state.stable) {
+    return [{ type: "time.pass", timer }, { type: "time.pass", timer, late: true }];
+  }
+  return [{ type: "time.pass", timer }];
+}
+
+const clockJumps = (state: ModelState): Stimulus[] => (state.stable ? [{ type: "time.jump" }] : []);
+
+/**
+ * What can happen in the world in each situation (SPEC §2–§5, §8), whether or not the
+ * machine handles it: a machine that ignores something the world does is caught by the
+ * tests that check the outcome, instead of never being asked.
+ */
+function worldStimuli(state: ModelState): Stimulus[] {
+  const snapshot = state.machine;
+  const always = [...userCloses(state), ...WAKES];
+  if (snapshot.matches("ticket")) return [...TICKET_ANSWERS, ...timePasses("connectTimeout", state), ...always];
+  if (snapshot.matches({ socket: "handshake" })) {
+    return [{ type: "server.accept" }, ...HANDSHAKE_FAILURES, { type: "server.error" }, ...timePasses("connectTimeout", state), ...always];
+  }
+  if (snapshot.matches({ socket: { open: "live" } })) {
+    return [
+      ...SERVER_CLOSES,
+      { type: "server.error" },
+      ...timePasses("openConfirmation", state),
+      ...timePasses("stableUptime", state),
+      ...timePasses("heartbeatInterval", state),
+      ...clockJumps(state),
+      ...always,
+    ];
+  }
+  if (snapshot.matches({ socket: { open: "awaitingPong" } })) {
+    return [
+      { type: "server.pong" },
+      ...SERVER_CLOSES,
+      ...timePasses("openConfirmation", state),
+      ...timePasses("heartbeatTimeout", state),
+      ...always,
+    ];
+  }
+  if (snapshot.matches({ socket: "closing" })) return [{ type: "server.closeAck" }, ...timePasses("closeTimeout", state), ...always];
+  if (snapshot.matches("backoff")) return [...timePasses("retryDelay", state), ...always];
+  return always;
+}
+
 /** The stimuli that make the machine receive `eventType` in `state`. */
 function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
   const snapshot = state.machine;
-  if (eventType.startsWith("xstate.after.")) {
-    const timer = eventType.split(".")[2] as ModelTimer;
-    if (!isTimely(timer, state)) return [];
-    if (timer === "heartbeatInterval") return [{ type: "time.pass", timer }, { type: "time.pass", timer, linkActive: true }];
-    // A late timer and a clock jump move the wall clock, not the timers, but noticing them takes
-    // time; once stable no other timer of the open state is due, so nothing can come first.
-    if (timer === "heartbeatTimeout" && state.stable) {
-      return [{ type: "time.pass", timer }, { type: "time.pass", timer, late: true }];
-    }
-    return [{ type: "time.pass", timer }];
-  }
+  if (eventType.startsWith("xstate.after.")) return timePasses(eventType.split(".")[2] as ModelTimer, state);
   switch (eventType) {
     case "xstate.done.actor.ticket":
-      return [{ type: "ticket.answer", answer: 200 }];
     case "xstate.error.actor.ticket":
-      return [
-        { type: "ticket.answer", answer: 401 },
-        { type: "ticket.answer", answer: 500 },
-        { type: "ticket.answer", answer: "network" },
-      ];
+      return [...TICKET_ANSWERS];
     case "socket.open":
       return [{ type: "server.accept" }];
     case "socket.closed":
-      if (snapshot.matches({ socket: "handshake" })) {
-        return [1006, 4001, 4003].map((code) => ({ type: "server.refuse", code }));
-      }
-      if (snapshot.matches({ socket: "open" })) {
-        return [1006, 1011, 4001, 4003, 4004, 1008].map((code) => ({ type: "server.close", code }));
-      }
+      if (snapshot.matches({ socket: "handshake" })) return [...HANDSHAKE_FAILURES];
+      if (snapshot.matches({ socket: "open" })) return [...SERVER_CLOSES];
       if (snapshot.matches({ socket: "closing" })) return [{ type: "server.closeAck" }];
       return []; // dropping answers its own close at once
     case "socket.error":
@@ -163,21 +210,17 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
     case "socket.silent":
       return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
     case "connection.close":
-      // While closing, the socket may have left its manager already (an earlier closeAll()),
-      // and a manager no longer closes what it no longer holds: closeAll() is not a stimulus there.
-      return (["close", "destroy", "closeAll"] as const)
-        .filter((via) => via !== "closeAll" || !snapshot.matches({ socket: "closing" }))
-        .map((via) => ({ type: "user.close", via }));
+      return userCloses(state);
     case "connection.wake":
-      return (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
+      return [...WAKES];
     case "clock.jumped":
-      return state.stable ? [{ type: "time.jump" }] : [];
+      return clockJumps(state);
   }
   throw new Error(`the connection model has no stimulus for the machine event "${eventType}"; add one to model-paths.ts`);
 }
 
 /** The machine event a stimulus delivers first. */
-function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, stimulus: Stimulus): MachineEvent {
+function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, stimulus: Stimulus): MachineEvent | undefined {
   switch (stimulus.type) {
     case "ticket.answer":
       return stimulus.answer === 200
@@ -205,7 +248,8 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
         .reverse()
         .flatMap((node) => [...node.transitions.keys()])
         .find((key) => key.startsWith(`xstate.after.${stimulus.timer}.`));
-      if (!type) throw new Error(`no "${stimulus.timer}" delay is active in ${stateName(snapshot.value)}`);
+      // No such timer runs here: time passes and nothing happens.
+      if (!type) return undefined;
       return stimulus.late ? { type, late: true } : { type };
     }
   }
@@ -236,7 +280,8 @@ function modelMachine(machine: AnyStateMachine): AnyStateMachine {
 }
 
 function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): { state: ModelState; events: string[] } {
-  const queue: MachineEvent[] = [machineEventOf(machine, state.machine, stimulus)];
+  const first = machineEventOf(machine, state.machine, stimulus);
+  const queue: MachineEvent[] = first ? [first] : [];
   const events: string[] = [];
   let snapshot = state.machine;
   while (queue.length > 0 && snapshot.status === "active") {
@@ -304,7 +349,9 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
   const offered = (state: ModelState): Stimulus[] => {
     if (state.machine.status !== "active") return [];
     const types = new Set(activeNodes(machine, state.machine).flatMap((node) => node.ownEvents));
-    return [...types].flatMap((type) => stimuliFor(type, state)).filter(accept);
+    const stimuli = [...worldStimuli(state), ...[...types].flatMap((type) => stimuliFor(type, state))];
+    const unique = new Map(stimuli.map((stimulus) => [stimulusKey(stimulus), stimulus]));
+    return [...unique.values()].filter(accept);
   };
   // The model is deterministic in its serialized state: remember every step taken.
   const steps = new Map<string, { state: ModelState; events: string[] }>();

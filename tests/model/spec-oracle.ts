@@ -191,6 +191,8 @@ export class SpecOracle {
         else this.#ping(e);
         return;
       case "heartbeatTimeout":
+        // §5: only a ping can time out.
+        if (!this.pingOutstanding) return;
         if (stimulus.late) {
           // README "Late timers": a fresh ping and a full timeout again, no drop.
           e.frames.push(PING_FRAME);

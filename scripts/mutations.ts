@@ -1,0 +1,251 @@
+/**
+ * Mutation check of the model-based suite (`npm run test:mutations`).
+ *
+ * Applies deliberate faults to a copy of the connection machine, one at a time, runs
+ * `tests/model/` against each copy, and expects the suite to fail. The paths and the
+ * coverage are generated from the (mutated) machine itself, so a mutant dies only when
+ * the SPEC oracle, the property invariants, or the driver's checks catch what it does.
+ *
+ *   npm run test:mutations             every mutant, stopping each run at its first failure
+ *   npm run test:mutations -- --full   every mutant, whole suite (which test files catch it)
+ *   npm run test:mutations -- 4001     only mutants whose name contains "4001"
+ *
+ * Exits 1 if a mutant survives, does not apply (the machine changed), or breaks the build.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const MACHINE = "machines/connection.machine.ts";
+
+interface Mutant {
+  name: string;
+  /** What the fault does, in words. */
+  fault: string;
+  /** Matched exactly once in the machine's source. */
+  find: RegExp | string;
+  replace: string;
+}
+
+const MUTANTS: Mutant[] = [
+  {
+    name: "drop-pong-transition",
+    fault: "awaitingPong ignores socket.alive (a pong no longer proves liveness)",
+    find: `on: { "socket.alive": { target: "live" } },`,
+    replace: "on: {},",
+  },
+  {
+    name: "swap-close-guards",
+    fault: "the server-close guards swapped: 4001 is terminal, 4003/4004/1008 refresh the ticket",
+    find: /\{ guard: "isTerminalClose", (target: "closed", actions: \[[^\]]*\]) \},\s*\{ guard: "isTicketRejected", (target: "refreshing") \}/,
+    replace: `{ guard: "isTicketRejected", $1 }, { guard: "isTerminalClose", $2 }`,
+  },
+  {
+    name: "4001-to-lost",
+    fault: "4001 goes to lost (backoff) instead of refreshing the ticket at once",
+    find: `{ guard: "isTicketRejected", target: "refreshing" }`,
+    replace: `{ guard: "isTicketRejected", target: "lost" }`,
+  },
+  {
+    name: "no-heartbeat-timeout",
+    fault: "awaitingPong has no heartbeat timeout: a dead link is never dropped",
+    find: /after: \{\s*heartbeatTimeout: \[[\s\S]*?\],\s*\},/,
+    replace: "",
+  },
+  {
+    name: "drop-without-4000",
+    fault: "a heartbeat drop closes with 1000 instead of 4000",
+    find: "code: HEARTBEAT_TIMEOUT_CODE,",
+    replace: "code: 1000,",
+  },
+  {
+    name: "retry-off-by-one",
+    fault: "canRetry allows one attempt more than maxReconnectAttempts",
+    find: "context.attempt < context.settings.maxReconnectAttempts",
+    replace: "context.attempt <= context.settings.maxReconnectAttempts",
+  },
+  {
+    name: "no-attempt-reset",
+    fault: "a stable connection no longer resets the attempt counter",
+    find: `stableUptime: { actions: "resetAttempts" },`,
+    replace: "stableUptime: {},",
+  },
+  {
+    name: "ticket-refusal-retried",
+    fault: "a 401/403 ticket answer is retried instead of closing",
+    find: /guard: "isTicketRefused",\s*target: "closed",/,
+    replace: `guard: "isTicketRefused", target: "lost",`,
+  },
+  {
+    name: "no-announce-on-refresh",
+    fault: "a 4001 refresh does not announce its attempt on onReconnecting",
+    find: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },`,
+    replace: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt"] },`,
+  },
+  {
+    name: "backoff-ignores-wake",
+    fault: "a socket waiting out its backoff ignores visibilitychange/online",
+    find: `on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },`,
+    replace: "",
+  },
+  {
+    name: "no-open-confirmation",
+    fault: "the open connection is never announced as established (connect() never resolves)",
+    find: `openConfirmation: { actions: "announceEstablished" },`,
+    replace: "openConfirmation: {},",
+  },
+  {
+    name: "no-close-timeout",
+    fault: "a requested close waits forever for the server's close frame",
+    find: `after: { closeTimeout: { target: "#connection.closed" } },`,
+    replace: "",
+  },
+  {
+    name: "closing-not-idempotent",
+    fault: "close() while closing ends the socket at once instead of being ignored",
+    find: `"connection.close": {},`,
+    replace: "",
+  },
+  {
+    name: "close-skips-closing",
+    fault: "close() on an open socket drops the transition to closing: closed at once, no close handshake",
+    find: `"connection.close": { target: "closing", actions: "recordCloseRequest" },`,
+    replace: "",
+  },
+  {
+    name: "handshake-never-opens",
+    fault: "the handshake state drops socket.open: an accepted socket is never open",
+    find: `on: { "socket.open": { target: "open" } },`,
+    replace: "",
+  },
+  {
+    name: "late-timer-drops",
+    fault: "a heartbeat timeout that fires late (the process slept) drops the link anyway",
+    find: /wasTimerLate: \(\{ context \}\) =>\s*Date\.now\(\)/,
+    replace: "wasTimerLate: ({ context }) => false && Date.now()",
+  },
+  {
+    name: "clock-jump-ignored",
+    fault: "a wall-clock jump no longer makes an open socket ping at once",
+    find: /"clock\.jumped": \{ guard: "isHeartbeatEnabled", target: "awaitingPong" \},?/,
+    replace: "",
+  },
+];
+
+function applyMutant(source: string, mutant: Mutant): string | undefined {
+  const matches =
+    typeof mutant.find === "string" ? source.split(mutant.find).length - 1 : [...source.matchAll(new RegExp(mutant.find, "g"))].length;
+  if (matches !== 1) return undefined;
+  return source.replace(mutant.find, mutant.replace);
+}
+
+/** A copy of what the model suite needs, with the repository's node_modules linked in. */
+function prepareCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sockstate-mutations-"));
+  for (const path of ["machines", "src", "tests/model", "tests/support", "package.json", "tsconfig.json"]) {
+    cpSync(join(root, path), join(dir, path), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  writeFileSync(
+    join(dir, "vitest.config.mts"),
+    `export default { test: { include: ["tests/model/**/*.test.ts"], pool: "forks", testTimeout: 60000 } };\n`,
+  );
+  return dir;
+}
+
+interface RunResult {
+  passed: boolean;
+  /** Failed tests, as "file › test", with the first line of their first error. */
+  failures: string[];
+  /** Set when vitest did not run the tests at all (a mutant that does not compile). */
+  crashed?: string;
+}
+
+function runSuite(dir: string, bail: boolean): RunResult {
+  const report = join(dir, "report.json");
+  rmSync(report, { force: true });
+  const args = [join(root, "node_modules/vitest/vitest.mjs"), "run", "--root", dir, "--config", join(dir, "vitest.config.mts")];
+  args.push("--reporter=json", `--outputFile=${report}`);
+  if (bail) args.push("--bail=1");
+  const run = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", env: { ...process.env, CI: "1" } });
+  let json: { numFailedTests: number; numTotalTests: number; testResults: Array<{ name: string; message?: string; assertionResults: Array<{ status: string; fullName: string; failureMessages: string[] }> }> };
+  try {
+    json = JSON.parse(readFileSync(report, "utf8"));
+  } catch {
+    return { passed: false, failures: [], crashed: (run.stderr || run.stdout).split("\n").slice(-15).join("\n") };
+  }
+  const failures = json.testResults.flatMap((file) => {
+    const tests = file.assertionResults
+      .filter((test) => test.status === "failed")
+      .map((test) => `${relative(dir, file.name)} › ${test.fullName}: ${firstLine(test.failureMessages[0])}`);
+    // A file that failed before its tests ran (e.g. a mutant that throws while building paths).
+    return tests.length === 0 && file.message ? [`${relative(dir, file.name)}: ${firstLine(file.message)}`] : tests;
+  });
+  if (run.status !== 0 && failures.length === 0 && json.numTotalTests === 0) {
+    return { passed: false, failures, crashed: (run.stderr || run.stdout).split("\n").slice(-15).join("\n") };
+  }
+  return { passed: run.status === 0, failures };
+}
+
+function firstLine(text: string | undefined): string {
+  const line = (text ?? "").split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+function main(): number {
+  const args = process.argv.slice(2);
+  const bail = !args.includes("--full");
+  const filter = args.find((arg) => !arg.startsWith("--"));
+  const selected = MUTANTS.filter((mutant) => !filter || mutant.name.includes(filter));
+  const original = readFileSync(join(root, MACHINE), "utf8");
+  const dir = prepareCopy();
+  const started = Date.now();
+  try {
+    console.log(`mutation check: ${selected.length} mutants of ${MACHINE}, suite tests/model/ (${bail ? "first failure" : "full runs"})`);
+    const baseline = runSuite(dir, true);
+    if (!baseline.passed) {
+      console.error("the unmutated suite does not pass; fix that first:");
+      console.error(baseline.crashed ?? baseline.failures.join("\n"));
+      return 1;
+    }
+    let killed = 0;
+    const problems: string[] = [];
+    for (const mutant of selected) {
+      const mutated = applyMutant(original, mutant);
+      if (mutated === undefined) {
+        problems.push(mutant.name);
+        console.log(`  NOT APPLIED  ${mutant.name}: its pattern no longer matches exactly once (update scripts/mutations.ts)`);
+        continue;
+      }
+      writeFileSync(join(dir, MACHINE), mutated);
+      const t0 = Date.now();
+      const result = runSuite(dir, bail);
+      const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+      if (result.crashed) {
+        problems.push(mutant.name);
+        console.log(`  BROKEN       ${mutant.name} (${seconds}s): the suite did not run\n${result.crashed}`);
+      } else if (result.passed) {
+        problems.push(mutant.name);
+        console.log(`  SURVIVED     ${mutant.name} (${seconds}s): ${mutant.fault}`);
+      } else {
+        killed += 1;
+        console.log(`  killed       ${mutant.name} (${seconds}s): ${mutant.fault}`);
+        for (const failure of result.failures.slice(0, bail ? 1 : 4)) console.log(`                 by ${failure}`);
+        if (!bail) {
+          const files = [...new Set(result.failures.map((failure) => failure.split(" › ")[0]))];
+          console.log(`                 (${result.failures.length} failing tests in ${files.join(", ")})`);
+        }
+      }
+      writeFileSync(join(dir, MACHINE), original);
+    }
+    const total = ((Date.now() - started) / 1000).toFixed(0);
+    console.log(`mutants killed: ${killed}/${selected.length} in ${total}s${problems.length ? `; not killed: ${problems.join(", ")}` : ""}`);
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main();
