@@ -37,6 +37,8 @@ export interface BackoffSettings {
 
 /** The upper bound `d = min(maxReconnectDelay, reconnectDelay · 2^(attempt−1))` for attempt ≥ 1. */
 export function backoffCeiling(attempt: number, settings: BackoffSettings): number {
+  // Without a base delay every delay is 0 (and 0 · 2^1024 would be 0 · Infinity = NaN).
+  if (settings.reconnectDelay === 0) return 0;
   const exponent = Math.max(0, attempt - 1);
   // 2^1024 is Infinity; Math.min keeps the cap either way.
   return Math.min(settings.maxReconnectDelay, settings.reconnectDelay * 2 ** exponent);

@@ -16,7 +16,7 @@ import type {
 } from "../machines/connection.types";
 import { watchEnvironment } from "./browser";
 import { createDebugInspector } from "./debug";
-import { type Emitter, EventEmitter } from "./emitter";
+import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "./errors";
 import type { InspectOption, ResolvedSocketOptions } from "./options";
 
@@ -46,6 +46,18 @@ const isSendable = (data: unknown): data is SendData =>
 function callInspect(inspect: InspectOption, event: InspectionEvent): void {
   if (typeof inspect === "function") inspect(event);
   else inspect.next?.(event);
+}
+
+/**
+ * Runs a debug logger or an inspector. One that throws is reported like a listener that
+ * throws and never stops the connection (xstate would rethrow it from a transition).
+ */
+function observeSafely(observe: () => void): void {
+  try {
+    observe();
+  } catch (error) {
+    reportListenerError(error);
+  }
 }
 
 function validateClose(code: unknown, reason: unknown): void {
@@ -125,8 +137,8 @@ export class ManagedWebSocket {
     const inspect =
       debugInspect || userInspect
         ? (event: InspectionEvent) => {
-            if (debugInspect) debugInspect(event);
-            if (userInspect) callInspect(userInspect, event);
+            if (debugInspect) observeSafely(() => debugInspect(event));
+            if (userInspect) observeSafely(() => callInspect(userInspect, event));
           }
         : undefined;
 
