@@ -15,6 +15,7 @@ import WebSocket from "ws";
 import { backoffCeiling } from "../../machines/index";
 import { createClient, type ManagedWebSocket, TicketError } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
+import { seededRandom } from "../model/seed";
 import { nextState, sleep } from "./support";
 
 const SEED = 0x5eed7;
@@ -24,21 +25,9 @@ const BACKOFF = { reconnectDelay: 20, maxReconnectDelay: 160 } as const;
 type Fault = "500" | "502" | "503" | "429" | "408" | "malformed" | "refused" | "timeout" | "slow-then-refused-upgrade";
 const FAULTS: readonly Fault[] = ["500", "502", "503", "429", "408", "malformed", "refused", "timeout", "slow-then-refused-upgrade"];
 
-/** mulberry32: a small seeded PRNG, so a failing order can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Every fault twice, plus as many drawn at random, shuffled by the seed. */
 function chaosPlan(seed: number): Fault[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const plan = [...FAULTS, ...FAULTS, ...FAULTS.map(() => FAULTS[Math.floor(next() * FAULTS.length)]!)];
   for (let i = plan.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
