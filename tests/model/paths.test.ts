@@ -10,6 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConnectionModel, createCoverageRecorder, formatCoverage } from "../../src/testing/model";
 import { createRig, type Rig, runPath } from "./run-path";
+import { seededRandom } from "./seed";
 
 const model = createConnectionModel();
 const paths = model.paths();
@@ -18,12 +19,15 @@ let rig: Rig;
 
 beforeEach(() => {
   vi.useFakeTimers();
+  // Backoff jitter, the same on every run.
+  vi.spyOn(Math, "random").mockImplementation(seededRandom(7));
   rig = createRig(model, coverage);
 });
 
 afterEach(() => {
   rig.dispose();
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe("every path of the connection machine, on the real facade", () => {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
 import { installModelPage, type ModelPage } from "../../src/testing/model";
 import { type Bench, createBench } from "../support/mock-harness";
-import { propertyParameters, SEED } from "./seed";
+import { propertyParameters, SEED, seededRandom } from "./seed";
 
 const PATH = "/ws/chat/property";
 const PING = '{"type":"ping"}';
@@ -68,6 +68,7 @@ afterEach(() => {
   bench?.stop();
   page?.uninstall();
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 /** Watches one socket and the server, and checks the contract after every step. */
@@ -245,11 +246,12 @@ it("random stimuli never break the contract's invariants", async () => {
   let runs = 0;
   let steps = 0;
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(0, 2, 4), fc.array(actionArb, { minLength: 5, maxLength: 30 }), async (max, actions) => {
+    fc.asyncProperty(fc.constantFrom(0, 2, 4), fc.array(actionArb, { minLength: 5, maxLength: 30 }), fc.integer(), async (max, actions, jitter) => {
       bench?.manager.closeAll();
       bench?.stop();
       page?.uninstall();
       vi.clearAllTimers();
+      vi.spyOn(Math, "random").mockImplementation(seededRandom(jitter));
       page = installModelPage();
       bench = createBench({ ...OPTIONS, maxReconnectAttempts: max });
       bench.serve(PATH);
