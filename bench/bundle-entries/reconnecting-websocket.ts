@@ -1,0 +1,2 @@
+/** reconnecting-websocket's browser entry. */
+export { default } from "reconnecting-websocket";

@@ -1,0 +1,187 @@
+/**
+ * The four clients behind one small interface, so every scenario runs them the same
+ * way: raw `ws`, `sockstate` through `createClient`, `partysocket` and
+ * `reconnecting-websocket` (both with `ws` as their WebSocket).
+ *
+ * sockstate connects to ticketed paths and fetches a fresh ticket per attempt; the
+ * others have no ticket support and connect to open paths of the same server.
+ */
+import PartySocket from "partysocket/ws";
+import ReconnectingWebSocket from "reconnecting-websocket";
+import WebSocket from "ws";
+import { createClient } from "../src/index";
+import type { SocketOptions } from "../src/options";
+import type { BenchServer } from "./processes";
+import { OPEN_PREFIX, TICKETED_PREFIX } from "./protocol";
+
+export const CLIENT_NAMES = ["raw ws", "sockstate", "partysocket", "reconnecting-websocket"] as const;
+export type ClientName = (typeof CLIENT_NAMES)[number];
+
+/** What a scenario hears from a connection. */
+export interface Listeners {
+  /** A text frame arrived (a heartbeat pong never reaches here). */
+  message(data: string): void;
+  /** The connection is open, the first time or again after a drop. */
+  open?(): void;
+  /** The client noticed the connection is gone (sockstate: `reconnecting`; the others: `close`). */
+  down?(): void;
+}
+
+export interface BenchSocket {
+  send(data: string): void;
+  /** Closes for good; resolves once the client says it is closed (bounded by the scenario). */
+  close(): Promise<void>;
+}
+
+/** `ws`'s `WebSocket` or a subclass of it. */
+export type WebSocketClass = new (...args: ConstructorParameters<typeof WebSocket>) => WebSocket;
+
+export interface ConnectOptions {
+  /** Reconnect after a drop with the smallest delay the client allows. */
+  fastReconnect?: boolean;
+  /** sockstate only: heartbeat settings (the others have no heartbeat). */
+  heartbeat?: { interval: number; timeout: number };
+  /** The `WebSocket` class the client uses underneath (default `ws`). */
+  WebSocket?: WebSocketClass;
+}
+
+/** One client library, ready to open connections to the bench server. */
+export interface BenchClient {
+  readonly name: ClientName;
+  connect(path: string, listeners: Listeners): BenchSocket;
+}
+
+/** Opens the clients `name` with `options` for every connection. */
+export function createBenchClient(name: ClientName, server: BenchServer, options: ConnectOptions = {}): BenchClient {
+  const WS = options.WebSocket ?? WebSocket;
+  const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${path}`;
+  switch (name) {
+    case "raw ws":
+      return { name, connect: (path, listeners) => connectRaw(WS, openUrl(path), listeners, options.fastReconnect ?? false) };
+    case "sockstate":
+      return sockstateClient(server, WS, options);
+    case "partysocket":
+      return {
+        name,
+        connect: (path, listeners) =>
+          wrapEventTarget(
+            new PartySocket(openUrl(path), undefined, {
+              WebSocket: WS,
+              ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}),
+            }),
+            listeners,
+          ),
+      };
+    case "reconnecting-websocket":
+      return {
+        name,
+        connect: (path, listeners) =>
+          wrapEventTarget(
+            new ReconnectingWebSocket(openUrl(path), [], {
+              WebSocket: WS,
+              ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}),
+            }),
+            listeners,
+          ),
+      };
+  }
+}
+
+/** The baseline: `ws` as-is; with `fastReconnect`, a new socket in the close handler. */
+function connectRaw(WS: WebSocketClass, url: string, listeners: Listeners, fastReconnect: boolean): BenchSocket {
+  let ws: WebSocket;
+  let closing = false;
+  let closed: (() => void) | undefined;
+  const start = (): void => {
+    ws = new WS(url);
+    ws.on("open", () => listeners.open?.());
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) listeners.message(data.toString());
+    });
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      if (closing) closed?.();
+      else {
+        listeners.down?.();
+        if (fastReconnect) start();
+      }
+    });
+  };
+  start();
+  return {
+    send: (data) => ws.send(data),
+    close: () => {
+      closing = true;
+      if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+      const done = new Promise<void>((resolve) => {
+        closed = resolve;
+      });
+      ws.close();
+      return done;
+    },
+  };
+}
+
+function sockstateClient(server: BenchServer, WS: WebSocketClass, options: ConnectOptions): BenchClient {
+  const socketOptions: SocketOptions = options.fastReconnect ? { reconnectDelay: 0, maxReconnectDelay: 0 } : {};
+  if (options.heartbeat) {
+    socketOptions.heartbeatInterval = options.heartbeat.interval;
+    socketOptions.heartbeatTimeout = options.heartbeat.timeout;
+  }
+  const client = createClient({ apiUrl: server.apiUrl, WebSocket: WS, ...socketOptions });
+  return {
+    name: "sockstate",
+    connect: (path, listeners) => {
+      const socket = client.websocket.open(`${TICKETED_PREFIX}${path}`);
+      socket.onMessage.subscribe((event) => listeners.message(event.data as string));
+      let closed: (() => void) | undefined;
+      socket.onStateChange.subscribe((state) => {
+        if (state === "open") listeners.open?.();
+        else if (state === "reconnecting") listeners.down?.();
+        else if (state === "closed") closed?.();
+      });
+      return {
+        send: (data) => socket.send(data),
+        close: () => {
+          if (socket.state === "closed") return Promise.resolve();
+          const done = new Promise<void>((resolve) => {
+            closed = resolve;
+          });
+          socket.close();
+          return done;
+        },
+      };
+    },
+  };
+}
+
+/** What partysocket's and reconnecting-websocket's sockets have in common. */
+interface EventTargetSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(): void;
+  addEventListener(type: "open" | "close", listener: () => void): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+}
+
+function wrapEventTarget(socket: EventTargetSocket, listeners: Listeners): BenchSocket {
+  let closing = false;
+  let closed: (() => void) | undefined;
+  socket.addEventListener("open", () => listeners.open?.());
+  socket.addEventListener("message", (event: MessageEvent) => listeners.message(event.data as string));
+  socket.addEventListener("close", () => {
+    if (closing) closed?.();
+    else listeners.down?.();
+  });
+  return {
+    send: (data) => socket.send(data),
+    close: () => {
+      closing = true;
+      const done = new Promise<void>((resolve) => {
+        closed = resolve;
+      });
+      socket.close();
+      return done;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The scale figure, in a process of its own (fresh heap, raised file limit, pinned):
+ * `count` managed sockets of one sockstate client against the bench server — time to
+ * open them all, memory per socket, and CPU while idle with heartbeats running.
+ *
+ * Usage (bench/run.ts spawns it): `node --expose-gc --import tsx bench/scale.ts <apiUrl> <count> <heartbeatMs> <idleMs>`
+ */
+import WebSocket from "ws";
+import { createClient } from "../src/index";
+import type { ManagedWebSocket } from "../src/managed-socket";
+import { TICKETED_PREFIX } from "./protocol";
+import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
+
+export interface ScaleResult {
+  type: "scale";
+  count: number;
+  heartbeatInterval: number;
+  /** ms from the first `open()` until every socket reported `open`. */
+  openAllMs: number;
+  /** Reconnect attempts while opening (a timeout under the herd would show here). */
+  reconnectsWhileOpening: number;
+  /** (heap used + external) per socket after forced GC, bytes. */
+  bytesPerSocket: number;
+  /** Resident set size per socket, bytes. */
+  rssPerSocket: number;
+  /** Length of the idle window, ms. */
+  idleMs: number;
+  /** CPU time (user + system) of this process during the idle window, as a share of one core. */
+  idleCpuShare: number;
+  /** Pings the sockets sent during the idle window (as counted by the heartbeat pongs they got). */
+  heartbeats: number;
+}
+
+const OPEN_TIMEOUT = 120_000;
+/**
+ * Wait after the last open before memory is read: the ticket requests' keep-alive
+ * connections (Node's fetch keeps them ~4 s, the server 5 s) are gone by then, so what
+ * is left is what an idle socket costs.
+ */
+const SETTLE = 6000;
+const CLOSE_TIMEOUT = 60_000;
+
+async function main(): Promise<ScaleResult> {
+  const [apiUrl, countArg, heartbeatArg, idleArg] = process.argv.slice(2);
+  const count = Number(countArg);
+  const heartbeatInterval = Number(heartbeatArg);
+  const idleMs = Number(idleArg);
+  if (!apiUrl || !(count > 0) || !(heartbeatInterval > 0) || !(idleMs > 0)) {
+    throw new TypeError("usage: scale.ts <apiUrl> <count> <heartbeatMs> <idleMs>");
+  }
+  // Count heartbeats by the pongs they draw: wrap ws's send to see `{"type":"ping"}` go out.
+  let pings = 0;
+  class CountingWebSocket extends WebSocket {
+    override send(data: unknown, ...rest: unknown[]): void {
+      if (data === '{"type":"ping"}') pings += 1;
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+  const client = createClient({ apiUrl, WebSocket: CountingWebSocket, heartbeatInterval });
+  const before = settledMemory();
+  const rssBefore = process.memoryUsage().rss;
+
+  const allOpen = deferred();
+  let opened = 0;
+  let reconnects = 0;
+  const sockets: ManagedWebSocket[] = [];
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const socket = client.websocket.open(`${TICKETED_PREFIX}scale/${i}`);
+    socket.onStateChange.subscribe((state) => {
+      if (state === "open" && ++opened === count) allOpen.resolve();
+    });
+    socket.onReconnecting.subscribe(() => {
+      reconnects += 1;
+    });
+    sockets.push(socket);
+  }
+  await withTimeout(allOpen.promise, OPEN_TIMEOUT, `scale: open ${count} sockets`);
+  const openAllMs = performance.now() - start;
+  const reconnectsWhileOpening = reconnects;
+
+  await sleep(SETTLE);
+  const bytesPerSocket = (settledMemory() - before) / count;
+  const rssPerSocket = (process.memoryUsage().rss - rssBefore) / count;
+
+  pings = 0;
+  const cpuBefore = process.cpuUsage();
+  const idleStart = performance.now();
+  await sleep(idleMs);
+  const cpu = process.cpuUsage(cpuBefore);
+  const idleWall = performance.now() - idleStart;
+  const heartbeats = pings;
+  const stillOpen = sockets.filter((socket) => socket.isOpen).length;
+  if (stillOpen !== count) throw new Error(`scale: only ${stillOpen} of ${count} sockets stayed open while idle`);
+
+  client.websocket.closeAll();
+  await waitUntil(() => sockets.every((socket) => socket.state === "closed"), CLOSE_TIMEOUT, "scale: close all");
+
+  const result: ScaleResult = {
+    type: "scale",
+    count,
+    heartbeatInterval,
+    openAllMs,
+    reconnectsWhileOpening,
+    bytesPerSocket,
+    rssPerSocket,
+    idleMs: idleWall,
+    idleCpuShare: (cpu.user + cpu.system) / 1000 / idleWall,
+    heartbeats,
+  };
+  return result;
+}
+
+process.on("disconnect", () => process.exit(1));
+main().then(
+  (result) => process.send?.(result, undefined, undefined, () => process.exit(0)),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
