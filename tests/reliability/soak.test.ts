@@ -21,8 +21,8 @@ import { nextState, stubBrowserEnvironment, trackTimers, until } from "./support
 const DROP_CYCLES = 5_000;
 const CREATE_CLOSE_CYCLES = 2_000;
 const PARALLEL_KEYS = 20;
-const REAL_DROP_CYCLES = 150;
-const REAL_CREATE_CLOSE_CYCLES = 150;
+const REAL_DROP_CYCLES = 100;
+const REAL_CREATE_CLOSE_CYCLES = 100;
 /**
  * Heap growth allowed between the first and the last checkpoints of a soak phase (see
  * HeapTrend), 2,500 drop cycles or 1,500 create/close cycles apart: a leak of about
