@@ -42,6 +42,8 @@ export async function requestTicket(
   const fetchImpl = runtime.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   const token = await runtime.getAuthToken?.();
+  // The attempt may have been abandoned (close(), connectTimeout) while the token was awaited.
+  signal?.throwIfAborted();
   if (token) headers.Authorization = `Bearer ${token}`;
   let response: Response;
   try {
@@ -127,6 +129,9 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         send: (data) => ws.send(data),
         get bufferedAmount() {
           return ws.bufferedAmount ?? 0;
+        },
+        get readyState() {
+          return ws.readyState;
         },
       };
 

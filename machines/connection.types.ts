@@ -133,6 +133,8 @@ export type SendData = string | ArrayBufferLike | Blob | ArrayBufferView;
 export interface SocketTransport {
   send(data: SendData): void;
   readonly bufferedAmount: number;
+  /** The socket's `readyState`: `CLOSING` (2) as soon as a close frame arrived, before the close event. */
+  readonly readyState: number;
 }
 
 /**

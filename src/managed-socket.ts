@@ -22,6 +22,8 @@ import type { InspectOption, ResolvedSocketOptions } from "./options";
 
 export type { WebSocketState };
 
+const OPEN = 1;
+
 /** Everything a socket is made from; the manager builds this. */
 export interface ManagedWebSocketInit {
   key: string;
@@ -155,7 +157,12 @@ export class ManagedWebSocket {
     // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
     this.#ready.catch(() => {});
 
-    this.#actor.on("established", () => settle.resolve(this));
+    // A refusal (accept, then close at once) may still be in its closing handshake when
+    // the confirmation window ends: a socket that already received a close frame is
+    // CLOSING, not OPEN, and must not resolve `connect*`.
+    this.#actor.on("established", () => {
+      if (this.#transport?.readyState === OPEN) settle.resolve(this);
+    });
     this.#actor.on("reconnecting", (event) => this.#reconnects.emit(event.attempt));
     this.#actor.on("error", (event) => this.#errors.emit(event.error as Event | Error));
     this.#actor.subscribe({

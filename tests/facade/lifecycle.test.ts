@@ -152,6 +152,17 @@ describe("closing", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("sends no ticket request for an attempt abandoned while the auth token was awaited", async () => {
+    bench.stop();
+    bench = createBench({ heartbeatInterval: 0, getAuthToken: () => new Promise((r) => setTimeout(() => r("tok"), 100)) });
+    const socket = bench.manager.open(PATH);
+    await bench.advance(10);
+    socket.close();
+    await bench.advance(200);
+    expect(socket.state).toBe("closed");
+    expect(bench.fetch).not.toHaveBeenCalled();
+  });
+
   it("rejects invalid close codes", async () => {
     const socket = await openChat();
     expect(() => socket.close(1006)).toThrow(TypeError);

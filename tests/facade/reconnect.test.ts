@@ -170,6 +170,17 @@ describe("server close codes", () => {
     expect(bench.manager.connectionCount).toBe(0);
   });
 
+  it("rejects connect when the refusal's close frame arrived inside the confirmation window but its close event after it", async () => {
+    const socket = bench.manager.open(PATH);
+    const error = socket.ready.catch((e: unknown) => e);
+    await bench.advance(4 + 48); // open at 4 ms; 48 ms later the server starts closing
+    expect(socket.state).toBe("open");
+    bench.dropAll(4003, "forbidden"); // readyState CLOSING now, the close event 4 ms later
+    await bench.advance(2); // the 50 ms confirmation window ends here
+    await bench.advance(10);
+    expect(await error).toMatchObject({ name: "ConnectionRejectedError", code: 4003 });
+  });
+
   it.each([1000, 1001, 1011, 4000, 4500])("reconnects with backoff after %i", async (code) => {
     vi.spyOn(Math, "random").mockReturnValue(1);
     const socket = await openSocket();
