@@ -161,3 +161,16 @@ export function until(done: () => boolean, timeoutMs: number): Promise<void> {
     check();
   });
 }
+
+/**
+ * Shares of `values` in `slices` equal slices of the fixed window [from, to]; values
+ * below the window count in the first slice, values above it in the last.
+ */
+export function windowShares(values: readonly number[], from: number, to: number, slices = 10): number[] {
+  const counts = new Array<number>(slices).fill(0);
+  for (const value of values) {
+    const index = Math.min(slices - 1, Math.max(0, Math.floor(((value - from) / (to - from)) * slices)));
+    counts[index]! += 1;
+  }
+  return counts.map((count) => count / values.length);
+}
