@@ -27,16 +27,20 @@ type Scenario = (typeof SCENARIOS)[number];
 
 const FULL: Plan = {
   frames: 200_000,
-  bursts: 3,
+  bursts: { inbound: 5, outbound: 3 },
   idleConnections: 1000,
   openBatch: 100,
   drops: 50,
   halfOpenCap: 30_000,
   heartbeat: { interval: 500, timeout: 500 },
 };
-const QUICK: Plan = { ...FULL, frames: 20_000, bursts: 1, idleConnections: 200, drops: 10, halfOpenCap: 3000 };
+const QUICK: Plan = { ...FULL, frames: 20_000, bursts: { inbound: 1, outbound: 1 }, idleConnections: 200, drops: 10, halfOpenCap: 2000 };
 /** The scale figure: the default heartbeat (25 s), so "idle" is what an application would see. */
-const SCALE = { full: { count: 5000, idleMs: 30_000 }, quick: { count: 500, idleMs: 3000 }, heartbeatInterval: 25_000 };
+const SCALE = {
+  full: { count: 5000, idleMs: 30_000, settleMs: 6000 },
+  quick: { count: 500, idleMs: 2000, settleMs: 500 },
+  heartbeatInterval: 25_000,
+};
 const SCALE_TIMEOUT = 300_000;
 
 function parseOptions() {
@@ -71,7 +75,7 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   // Throughput: every client's bursts interleaved; per client the fastest burst and the least CPU.
   const throughput = async (metric: "inbound" | "outbound", burst: typeof inbound) => {
     const best = new Map<ClientName, Burst>();
-    for (let repeat = 0; repeat < plan.bursts; repeat++) {
+    for (let repeat = 0; repeat < plan.bursts[metric]; repeat++) {
       for (const name of order) {
         const result = await burst(createBenchClient(name, server), server, plan.frames);
         const previous = best.get(name) ?? result;
@@ -115,7 +119,7 @@ async function runScale(server: BenchServer, pinning: Pinning, quick: boolean): 
   const child = spawnBenchProcess("scale.ts", {
     ...(pinning.enabled ? { core: pinning.clientCore } : {}),
     execArgv: ["--expose-gc"],
-    args: [server.apiUrl, String(size.count), String(SCALE.heartbeatInterval), String(size.idleMs)],
+    args: [server.apiUrl, ...[size.count, SCALE.heartbeatInterval, size.idleMs, size.settleMs].map(String)],
   });
   try {
     return await nextMessage(

@@ -3,7 +3,11 @@
  * `count` managed sockets of one sockstate client against the bench server — time to
  * open them all, memory per socket, and CPU while idle with heartbeats running.
  *
- * Usage (bench/run.ts spawns it): `node --expose-gc --import tsx bench/scale.ts <apiUrl> <count> <heartbeatMs> <idleMs>`
+ * Usage (bench/run.ts spawns it):
+ * `node --expose-gc --import tsx bench/scale.ts <apiUrl> <count> <heartbeatMs> <idleMs> <settleMs>`
+ * where `settleMs` is the wait after the last open before memory is read: 6 s lets the
+ * ticket requests' keep-alive connections (Node's fetch keeps them ~4 s, the server 5 s)
+ * close, so what is left is what an idle socket costs.
  */
 import WebSocket from "ws";
 import { createClient } from "../src/index";
@@ -32,21 +36,14 @@ export interface ScaleResult {
 }
 
 const OPEN_TIMEOUT = 120_000;
-/**
- * Wait after the last open before memory is read: the ticket requests' keep-alive
- * connections (Node's fetch keeps them ~4 s, the server 5 s) are gone by then, so what
- * is left is what an idle socket costs.
- */
-const SETTLE = 6000;
+
 const CLOSE_TIMEOUT = 60_000;
 
 async function main(): Promise<ScaleResult> {
-  const [apiUrl, countArg, heartbeatArg, idleArg] = process.argv.slice(2);
-  const count = Number(countArg);
-  const heartbeatInterval = Number(heartbeatArg);
-  const idleMs = Number(idleArg);
-  if (!apiUrl || !(count > 0) || !(heartbeatInterval > 0) || !(idleMs > 0)) {
-    throw new TypeError("usage: scale.ts <apiUrl> <count> <heartbeatMs> <idleMs>");
+  const [apiUrl, ...numbers] = process.argv.slice(2);
+  const [count = 0, heartbeatInterval = 0, idleMs = 0, settleMs = -1] = numbers.map(Number);
+  if (!apiUrl || !(count > 0) || !(heartbeatInterval > 0) || !(idleMs > 0) || !(settleMs >= 0)) {
+    throw new TypeError("usage: scale.ts <apiUrl> <count> <heartbeatMs> <idleMs> <settleMs>");
   }
   // Count heartbeats by the pongs they draw: wrap ws's send to see `{"type":"ping"}` go out.
   let pings = 0;
@@ -79,7 +76,7 @@ async function main(): Promise<ScaleResult> {
   const openAllMs = performance.now() - start;
   const reconnectsWhileOpening = reconnects;
 
-  await sleep(SETTLE);
+  await sleep(settleMs);
   const bytesPerSocket = (settledMemory() - before) / count;
   const rssPerSocket = (process.memoryUsage().rss - rssBefore) / count;
 

@@ -13,8 +13,11 @@ import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats"
 export interface Plan {
   /** Frames of the inbound and of the outbound burst. */
   frames: number;
-  /** Bursts per client and round; the fastest counts (the machine is shared, noise only slows). */
-  bursts: number;
+  /**
+   * Bursts per client and round, interleaved; the fastest counts (on a shared machine
+   * noise only ever slows a burst down). Outbound bursts take seconds, so fewer.
+   */
+  bursts: { inbound: number; outbound: number };
   /** Idle connections of the memory scenario. */
   idleConnections: number;
   /** They are opened this many at a time. */
@@ -63,7 +66,9 @@ export interface Burst {
   cpuMs: number;
 }
 
+/** Starts timing a burst, after a full GC so that no client pays for another's garbage. */
 function startClock(): () => Burst {
+  settledMemory();
   const start = performance.now();
   const cpu = process.cpuUsage();
   return () => {
