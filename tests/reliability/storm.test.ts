@@ -11,9 +11,10 @@
  *   timer, counts in the last tenth). Without jitter every wait is d: 100% in one tenth.
  * - the ticket requests as the server receives them: no tenth of their span holds more
  *   than 25% of them.
- * Both bounds get an allowance, capped at 10 points: the longest event-loop stall of the
+ * Both bounds get an allowance, capped at 25 points: the longest event-loop stall of the
  * test process during the reconnect window, as a share of the window. While the process
- * cannot run (a busy machine, a long GC), the timers that fall due fire together later.
+ * cannot run (a busy machine, other test files, a long GC), the timers that fall due fire
+ * together when it resumes. A herd (100% of the waits in one tenth) fails in any case.
  * The reopens (handshake complete) are measured and reported, not asserted: on a busy
  * machine they queue behind the client's CPU. The server runs in its own process, and d
  * is 4 s so that two cores keep up with 500 reconnects.
@@ -30,7 +31,7 @@ const RECONNECT_DELAY = 4_000;
 const DOWNTIME = 300;
 const MAX_SLICE_SHARE = 0.25;
 /** Most the stall allowance may add to MAX_SLICE_SHARE. */
-const MAX_STALL_ALLOWANCE = 0.1;
+const MAX_STALL_ALLOWANCE = 0.25;
 
 let server: RemoteServer;
 let manager: WebSocketManager;
