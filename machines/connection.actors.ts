@@ -209,20 +209,54 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   /**
    * Watches for wall-clock jumps. Timers run on a monotonic clock that stands still while
    * the machine is suspended, so after a sleep a pending heartbeat interval still has its
-   * whole remainder to run. Every `period` ms this compares how far `now()` moved with how
-   * far the timer did, and reports a jump when the wall clock ran ahead by more than
-   * `tolerance`. A clock set back never counts.
+   * whole remainder to run. Every `period` ms the shared ticker compares how far `now()`
+   * moved with how far the timer did; each watching socket hears of a jump beyond its
+   * `tolerance`. A clock set back never counts. One interval serves every open socket of
+   * this runtime (a process sleeps as a whole), and it stops when the last socket leaves.
    */
+  const tickers = new Map<number, ClockTicker>();
   const wallClock = fromCallback<EventObject, ClockWatchInput, ConnectionEvent>(({ input, sendBack }) => {
-    let lastCheck = now();
-    const timer = setInterval(() => {
-      const checkedAt = now();
-      const ahead = checkedAt - lastCheck - input.period;
-      lastCheck = checkedAt;
+    let ticker = tickers.get(input.period);
+    if (!ticker) {
+      ticker = createClockTicker(input.period, now);
+      tickers.set(input.period, ticker);
+    }
+    return ticker.watch((ahead) => {
       if (ahead > input.tolerance) sendBack({ type: "clock.jumped", by: ahead });
-    }, input.period);
-    return () => clearInterval(timer);
+    });
   });
 
   return { fetchTicket, socketConnection, wallClock };
+}
+
+type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
+
+/** One `setInterval` for many watchers: runs while anyone watches, reports how far the wall clock ran ahead. */
+function createClockTicker(period: number, now: () => number): ClockTicker {
+  const listeners = new Set<(ahead: number) => void>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastTick = 0;
+  const tick = () => {
+    const tickedAt = now();
+    const ahead = tickedAt - lastTick - period;
+    lastTick = tickedAt;
+    if (ahead <= 0) return;
+    for (const listener of [...listeners]) listener(ahead);
+  };
+  return {
+    watch(listener) {
+      listeners.add(listener);
+      if (!timer) {
+        lastTick = now();
+        timer = setInterval(tick, period);
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && timer !== undefined) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      };
+    },
+  };
 }
