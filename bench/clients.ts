@@ -15,7 +15,13 @@ import type { BenchServer } from "./processes";
 import { OPEN_PREFIX, TICKETED_PREFIX } from "./protocol";
 
 export const CLIENT_NAMES = ["raw ws", "sockstate", "partysocket", "reconnecting-websocket"] as const;
-export type ClientName = (typeof CLIENT_NAMES)[number];
+/**
+ * Inbound only, for diagnosis: raw `ws` through the WebSocket API (`onmessage`), which
+ * sockstate and both peers use. `ws` wraps every frame of that API in a `MessageEvent`;
+ * its Node API (`on("message")`, the "raw ws" baseline) does not.
+ */
+export const RAW_WS_WEBSOCKET_API = "raw ws, onmessage";
+export type ClientName = (typeof CLIENT_NAMES)[number] | typeof RAW_WS_WEBSOCKET_API;
 
 /** What a scenario hears from a connection. */
 export interface Listeners {
@@ -57,7 +63,12 @@ export function createBenchClient(name: ClientName, server: BenchServer, options
   const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${path}`;
   switch (name) {
     case "raw ws":
-      return { name, connect: (path, listeners) => connectRaw(WS, openUrl(path), listeners, options.fastReconnect ?? false) };
+    case RAW_WS_WEBSOCKET_API:
+      return {
+        name,
+        connect: (path, listeners) =>
+          connectRaw(WS, openUrl(path), listeners, { fastReconnect: options.fastReconnect ?? false, webSocketApi: name !== "raw ws" }),
+      };
     case "sockstate":
       return sockstateClient(server, WS, options);
     case "partysocket":
@@ -87,17 +98,28 @@ export function createBenchClient(name: ClientName, server: BenchServer, options
   }
 }
 
-/** The baseline: `ws` as-is; with `fastReconnect`, a new socket in the close handler. */
-function connectRaw(WS: WebSocketClass, url: string, listeners: Listeners, fastReconnect: boolean): BenchSocket {
+/**
+ * The baseline: `ws` as-is, through its Node API (or with `webSocketApi`, `onmessage`);
+ * with `fastReconnect`, a new socket in the close handler.
+ */
+function connectRaw(
+  WS: WebSocketClass,
+  url: string,
+  listeners: Listeners,
+  { fastReconnect, webSocketApi }: { fastReconnect: boolean; webSocketApi: boolean },
+): BenchSocket {
   let ws: WebSocket;
   let closing = false;
   let closed: (() => void) | undefined;
   const start = (): void => {
     ws = new WS(url);
     ws.on("open", () => listeners.open?.());
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) listeners.message(data.toString());
-    });
+    if (webSocketApi) ws.onmessage = (event) => listeners.message(event.data as string);
+    else {
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) listeners.message(data.toString());
+      });
+    }
     ws.on("error", () => {});
     ws.on("close", () => {
       if (closing) closed?.();

@@ -4,7 +4,7 @@
  * budgets `--check` holds sockstate to.
  */
 import type { BundleSize } from "./bundle";
-import { CLIENT_NAMES, type ClientName } from "./clients";
+import { CLIENT_NAMES, type ClientName, RAW_WS_WEBSOCKET_API } from "./clients";
 import type { ScaleResult } from "./scale";
 import type { Plan } from "./scenarios";
 import { max, median, min } from "./stats";
@@ -158,6 +158,9 @@ export function checkBudgets(measurements: Measurements, bundles: readonly Bundl
   return checks;
 }
 
+/** Clients in table order; the diagnostic raw `ws` via `onmessage` last. */
+const ROW_CLIENTS: readonly ClientName[] = [...CLIENT_NAMES, RAW_WS_WEBSOCKET_API];
+
 const mark = (ok: boolean) => (ok ? "✅" : "❌");
 
 /** The main table: one row per scenario and client. */
@@ -183,7 +186,7 @@ export function resultsTable(measurements: Measurements, bundles: readonly Bundl
   ];
   for (const metric of METRICS) {
     if (measurements.rounds.every((round) => !round.has(metric.id))) continue;
-    for (const client of CLIENT_NAMES) {
+    for (const client of ROW_CLIENTS) {
       const values = measurements.values(metric.id, client);
       if (values.length === 0) continue;
       const format = metric.id === "inbound" || metric.id === "outbound" ? throughput(plan.frames) : metric.format;

@@ -15,7 +15,7 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { bundleSizes, type BundleSize } from "./bundle";
-import { CLIENT_NAMES, type ClientName, createBenchClient } from "./clients";
+import { CLIENT_NAMES, type ClientName, createBenchClient, RAW_WS_WEBSOCKET_API } from "./clients";
 import { type BenchServer, nextMessage, pinSelf, type Pinning, spawnBenchProcess, startServer } from "./processes";
 import { budgetList, checkBudgets, Measurements, resultsTable, type Round, scaleTable } from "./report";
 import type { ScaleResult } from "./scale";
@@ -73,10 +73,10 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   const put = (metric: Parameters<typeof Measurements.record>[1], client: ClientName, value: number | null) =>
     Measurements.record(round, metric, client, value);
   // Throughput: every client's bursts interleaved; per client the fastest burst and the least CPU.
-  const throughput = async (metric: "inbound" | "outbound", burst: typeof inbound) => {
+  const throughput = async (metric: "inbound" | "outbound", burst: typeof inbound, names: readonly ClientName[]) => {
     const best = new Map<ClientName, Burst>();
     for (let repeat = 0; repeat < plan.bursts[metric]; repeat++) {
-      for (const name of order) {
+      for (const name of names) {
         const result = await burst(createBenchClient(name, server), server, plan.frames);
         const previous = best.get(name) ?? result;
         best.set(name, { ms: Math.min(previous.ms, result.ms), cpuMs: Math.min(previous.cpuMs, result.cpuMs) });
@@ -87,8 +87,8 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
       put(`${metric}-cpu`, name, result.cpuMs);
     }
   };
-  if (only.has("inbound")) await throughput("inbound", inbound);
-  if (only.has("outbound")) await throughput("outbound", outbound);
+  if (only.has("inbound")) await throughput("inbound", inbound, [...order, RAW_WS_WEBSOCKET_API]);
+  if (only.has("outbound")) await throughput("outbound", outbound, order);
   if (only.has("memory")) {
     for (const name of order) put("memory", name, await idleMemory(createBenchClient(name, server), server, plan));
   }
