@@ -16,7 +16,7 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import { buildSocketUrl, PING_FRAME, PONG_FRAME, Ticket, ticketEndpoint } from "./connection.utils";
+import { buildSocketUrl, PING_FRAME, PONG_FRAME, redactTicket, Ticket, ticketEndpoint } from "./connection.utils";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -74,6 +74,27 @@ export async function requestTicket(
   return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
 }
 
+/**
+ * The socket's own error event carries the socket (`target.url` holds the ticket) and,
+ * in `ws`, a message that may quote the URL. Applications get a fresh `error` Event
+ * instead, with the message (if any) redacted.
+ */
+function redactErrorEvent(event: unknown): Event | Error {
+  const message = (event as { message?: unknown } | null)?.message;
+  if (typeof Event !== "function") return new Error(typeof message === "string" ? redactTicket(message) : "WebSocket error");
+  const safe = new Event("error");
+  if (typeof message === "string") Object.defineProperty(safe, "message", { value: redactTicket(message), enumerable: true });
+  return safe;
+}
+
+/** An exception from the WebSocket constructor, without the URL it may quote. */
+function redactError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const safe = new Error(`could not create the WebSocket: ${redactTicket(message)}`);
+  if (error instanceof Error) safe.name = error.name;
+  return safe;
+}
+
 /** Forgets every handler of a socket we no longer follow, and closes it if it still lives. */
 function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
   socket.onopen = null;
@@ -115,7 +136,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         socket = new WebSocketImpl(buildSocketUrl(input.wsUrl, input.path, input.params, input.ticket));
       } catch (error) {
         // e.g. a malformed URL: report it and fail the attempt like a dropped handshake.
-        sendBack({ type: "socket.error", error });
+        sendBack({ type: "socket.error", error: redactError(error) });
         sendBack({ type: "socket.closed", code: 1006, reason: "", wasClean: false });
         return noop;
       }
@@ -169,7 +190,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         if (event.data === PONG_FRAME) return;
         port.message(event);
       };
-      ws.onerror = (event: unknown) => sendBack({ type: "socket.error", error: event });
+      ws.onerror = (event: unknown) => sendBack({ type: "socket.error", error: redactErrorEvent(event) });
       ws.onclose = (event: CloseEvent) => {
         detach();
         abandon(ws);

@@ -11,7 +11,7 @@
  * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
  */
 import { assign, emit, sendTo, setup } from "xstate";
-import { ConnectionRejectedError, ReconnectFailedError, TicketError } from "../src/errors";
+import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "../src/errors";
 import { createConnectionActors } from "./connection.actors";
 import type {
   ClockWatchInput,
@@ -102,7 +102,25 @@ export const connectionMachine = setup({
       error: ({ event }) =>
         event.type === "socket.closed" ? new ConnectionRejectedError(event.code, event.reason) : undefined,
     }),
-    recordAttemptsExhausted: assign({ error: ({ context }) => new ReconnectFailedError(context.attempt) }),
+    recordAttemptsExhausted: assign({
+      error: ({ context }) => new ReconnectFailedError(context.attempt, { cause: context.lastFailure }),
+    }),
+    recordFailure: assign({
+      lastFailure: ({ event }) =>
+        event.type === "socket.closed"
+          ? { code: event.code, reason: event.reason, wasClean: event.wasClean }
+          : "error" in event
+            ? event.error
+            : undefined,
+    }),
+    recordTicketTimeout: assign({
+      lastFailure: ({ context }) =>
+        new TicketError(0, `ticket request timed out after ${context.settings.connectTimeout} ms`),
+    }),
+    recordHandshakeTimeout: assign({
+      lastFailure: ({ context }) => new ConnectTimeoutError(context.settings.connectTimeout),
+    }),
+    reportFailure: emit(({ context }) => ({ type: "error" as const, error: context.lastFailure })),
     reportClosingError: emit(({ context }) => ({ type: "error" as const, error: context.error })),
     recordCloseRequest: assign({
       closeRequest: ({ event }) =>
@@ -131,6 +149,7 @@ export const connectionMachine = setup({
     attempt: 0,
     closeRequest: { code: 1000, reason: "" },
     error: undefined,
+    lastFailure: undefined,
     pingSentAt: 0,
   }),
   initial: "ticket",
@@ -153,10 +172,10 @@ export const connectionMachine = setup({
             target: "closed",
             actions: ["recordTicketRefusal", "reportError"],
           },
-          { target: "lost", actions: "reportError" },
+          { target: "lost", actions: ["recordFailure", "reportError"] },
         ],
       },
-      after: { connectTimeout: { target: "lost" } },
+      after: { connectTimeout: { target: "lost", actions: ["recordTicketTimeout", "reportFailure"] } },
     },
     socket: {
       description: "A WebSocket exists: handshake, open, or closing. The socket actor owns it.",
@@ -177,15 +196,17 @@ export const connectionMachine = setup({
         // The server closed or the network dropped the socket (handshake or open).
         "socket.closed": [
           { guard: "isTerminalClose", target: "closed", actions: ["recordRejection", "reportClosingError"] },
-          { guard: "isTicketRejected", target: "refreshing" },
-          { target: "lost" },
+          { guard: "isTicketRejected", target: "refreshing", actions: "recordFailure" },
+          { target: "lost", actions: "recordFailure" },
         ],
       },
       states: {
         handshake: {
           tags: ["attempt"],
           on: { "socket.open": { target: "open" } },
-          after: { connectTimeout: { target: "#connection.lost" } },
+          after: {
+            connectTimeout: { target: "#connection.lost", actions: ["recordHandshakeTimeout", "reportFailure"] },
+          },
         },
         open: {
           tags: ["open"],
@@ -207,7 +228,7 @@ export const connectionMachine = setup({
               description: "Frames flow; the heartbeat waits for an interval of silence.",
               after: { heartbeatInterval: { guard: "isHeartbeatEnabled", target: "probing" } },
               on: {
-                "connection.wake": { target: "awaitingPong" },
+                "connection.wake": { guard: "isHeartbeatEnabled", target: "awaitingPong" },
                 "clock.jumped": { guard: "isHeartbeatEnabled", target: "awaitingPong" },
               },
             },
@@ -236,7 +257,7 @@ export const connectionMachine = setup({
           description: "Heartbeat timeout: the client closes the dead link with 4000 and moves on at once.",
           tags: ["reconnecting"],
           entry: "dropSocket",
-          on: { "socket.closed": { target: "#connection.lost" } },
+          on: { "socket.closed": { target: "#connection.lost", actions: "recordFailure" } },
         },
         closing: {
           description: "A requested close waits for the server's close frame.",

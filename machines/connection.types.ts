@@ -38,6 +38,8 @@ export interface ConnectionContext extends ConnectionInput {
   closeRequest: CloseRequest;
   /** The error that took the machine to `closed`, if any. */
   error: Error | undefined;
+  /** Why the last attempt failed or the last connection ended: the `cause` of a `ReconnectFailedError`. */
+  lastFailure: unknown;
   /** When the last heartbeat ping was sent (epoch ms), for late-timer detection. */
   pingSentAt: number;
 }

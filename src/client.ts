@@ -44,6 +44,9 @@ function checkUrl(name: string, value: unknown, protocols: string[]): string {
   if (!protocols.includes(url.protocol)) {
     throw new TypeError(`sockstate: ${name} must use ${protocols.join(" or ")}, got ${JSON.stringify(value)}`);
   }
+  if (url.search || url.hash || /[?#]/.test(value)) {
+    throw new TypeError(`sockstate: ${name} must not have a query or fragment, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 
@@ -68,7 +71,7 @@ export function createClient(options: ClientOptions): Client {
   if (getAuthToken !== undefined && typeof getAuthToken !== "function") {
     throw new TypeError(`sockstate: getAuthToken must be a function, got ${describe(getAuthToken)}`);
   }
-  validateSocketOptions(socketDefaults, "client options");
+  validateSocketOptions(socketDefaults, "createClient options");
 
   const websocket = new WebSocketManager({
     apiUrl,

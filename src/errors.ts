@@ -26,7 +26,18 @@ export class ConnectionRejectedError extends Error {
   }
 }
 
-/** `maxReconnectAttempts` attempts failed in a row; the socket is closed. */
+/** A handshake did not complete within `connectTimeout`; the attempt was abandoned and is retried. */
+export class ConnectTimeoutError extends Error {
+  override readonly name = "ConnectTimeoutError";
+  /** The `connectTimeout` that ran out, in ms. */
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super(`the WebSocket handshake did not complete within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+/** `maxReconnectAttempts` attempts failed in a row; the socket is closed. `cause` is the last failure. */
 export class ReconnectFailedError extends Error {
   override readonly name = "ReconnectFailedError";
   readonly attempts: number;

@@ -7,6 +7,7 @@ export type { ChatWebSocket } from "./managed-socket";
 export type { Emitter, Listener } from "./emitter";
 export {
   ConnectionRejectedError,
+  ConnectTimeoutError,
   QueueFullError,
   ReconnectFailedError,
   SocketClosedError,

@@ -126,7 +126,6 @@ export class ManagedWebSocket {
     const port: SocketPort = {
       opened: (transport) => {
         this.#transport = transport;
-        this.#flushQueue();
       },
       message: (event) => this.#messages.emit(event),
       detached: () => {
@@ -161,7 +160,11 @@ export class ManagedWebSocket {
     // the confirmation window ends: a socket that already received a close frame is
     // CLOSING, not OPEN, and must not resolve `connect*`.
     this.#actor.on("established", () => {
-      if (this.#transport?.readyState === OPEN) settle.resolve(this);
+      if (this.#transport?.readyState !== OPEN) return;
+      // Queued messages wait for the server to accept the connection: flushed into a
+      // connection that is refused at once (4001, 4003, …) they would be lost unreported.
+      this.#flushQueue();
+      settle.resolve(this);
     });
     this.#actor.on("reconnecting", (event) => this.#reconnects.emit(event.attempt));
     this.#actor.on("error", (event) => this.#errors.emit(event.error as Event | Error));
@@ -208,7 +211,8 @@ export class ManagedWebSocket {
 
   /**
    * Sends now when open; queues (in order, flushed before anything sent later) while
-   * connecting or reconnecting. Throws `QueueFullError` when the queue is full and
+   * connecting or reconnecting, and until a new connection is confirmed
+   * (`OPEN_CONFIRMATION_DELAY`) or while an open socket is already closing. Throws `QueueFullError` when the queue is full and
    * `SocketClosedError` when closing or closed.
    */
   send(data: SendData): void {
@@ -221,7 +225,10 @@ export class ManagedWebSocket {
     if (state === "closing" || state === "closed") {
       throw new SocketClosedError(`cannot send: the socket is ${state}`);
     }
-    if (state === "open" && this.#transport) {
+    // Straight to the socket only while it is really open and nothing queued is waiting
+    // for the confirmation (order); a socket that already got the server's close frame
+    // (CLOSING) would drop the message silently, so it is queued for the next connection.
+    if (state === "open" && this.#queue.length === 0 && this.#transport?.readyState === OPEN) {
       this.#transport.send(data);
       return;
     }
@@ -279,7 +286,7 @@ export class ManagedWebSocket {
     if (queued > 0) {
       this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
     }
-    settle.reject(error ?? new SocketClosedError("the socket was closed before it opened"));
+    settle.reject(error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
     this.#onClosed?.(this);
   }
 }

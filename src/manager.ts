@@ -20,6 +20,16 @@ function requireId(name: string, value: unknown): string {
   return value;
 }
 
+/** A socket path: starts with `/`, and carries no query or fragment (use `params` for those). */
+function checkPath(path: unknown): asserts path is string {
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new TypeError(`sockstate: path must be a string starting with "/", got ${typeof path === "string" ? JSON.stringify(path) : typeof path}`);
+  }
+  if (/[?#]/.test(path)) {
+    throw new TypeError(`sockstate: path must not contain "?" or "#" (pass query parameters as params), got ${JSON.stringify(path)}`);
+  }
+}
+
 /** Bad arguments reject the returned promise like every other failure of `connect*`. */
 function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
   try {
@@ -79,9 +89,7 @@ export class WebSocketManager {
    * Throws synchronously on bad arguments.
    */
   open(path: string, options?: SocketOptions, key: string = path): ManagedWebSocket {
-    if (typeof path !== "string" || !path.startsWith("/")) {
-      throw new TypeError(`sockstate: path must be a string starting with "/", got ${typeof path === "string" ? JSON.stringify(path) : typeof path}`);
-    }
+    checkPath(path);
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
     validateSocketOptions(options, "socket options");
     const resolved = resolveSocketOptions(this.#config.defaults, options);
@@ -108,9 +116,7 @@ export class WebSocketManager {
 
   /** A fresh ticket from `{apiUrl}/ws/ticket`; rejects with `TicketError` (`status`) on a non-2xx answer. */
   async getTicket(path?: string): Promise<string> {
-    if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
-      throw new TypeError(`sockstate: path must be a string starting with "/", got ${typeof path === "string" ? JSON.stringify(path) : typeof path}`);
-    }
+    if (path !== undefined) checkPath(path);
     const ticket = await requestTicket(this.#config.runtime, this.#config.apiUrl, path);
     return ticket.reveal();
   }

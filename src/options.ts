@@ -107,6 +107,10 @@ const NON_NEGATIVE_NUMBERS = [
   "connectTimeout",
 ] as const;
 const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as const;
+/** A timeout of 0 would fail every attempt (or drop after every ping): at least 1 ms. */
+const POSITIVE_NUMBERS = new Set<string>(["heartbeatTimeout", "connectTimeout"]);
+/** The longest delay timers honour (2^31 − 1 ms); beyond it they fire after 1 ms. */
+export const MAX_DELAY = 2_147_483_647;
 const KNOWN_OPTIONS = new Set<string>([
   ...NON_NEGATIVE_NUMBERS,
   ...NON_NEGATIVE_INTEGERS,
@@ -122,20 +126,33 @@ export type ResolvedSocketOptions = ConnectionSettings & {
 };
 
 /**
- * Checks `options` and throws a `TypeError` that names the first bad option.
- * `source` says where the options came from, for the message.
+ * Checks `options` and throws a `TypeError` that names the first bad option, or an
+ * unknown one (a misspelled option would otherwise be ignored). `source` says where the
+ * options came from, for the message; `allowed` adds names the caller handles itself.
  */
-export function validateSocketOptions(options: unknown, source = "options"): asserts options is SocketOptions {
+export function validateSocketOptions(
+  options: unknown,
+  source = "options",
+  allowed: ReadonlySet<string> = new Set(),
+): asserts options is SocketOptions {
   if (options === undefined) return;
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new TypeError(`sockstate: ${source} must be an object`);
   }
   const record = options as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (!KNOWN_OPTIONS.has(name) && !allowed.has(name)) {
+      throw new TypeError(`sockstate: unknown option ${JSON.stringify(name)} in ${source}`);
+    }
+  }
   for (const name of NON_NEGATIVE_NUMBERS) {
     const value = record[name];
     if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`sockstate: ${name} must be a finite number >= 0, got ${describe(value)}`);
+    const min = POSITIVE_NUMBERS.has(name) ? 1 : 0;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_DELAY) {
+      throw new TypeError(
+        `sockstate: ${name} must be a number of ms from ${min} to ${MAX_DELAY}, got ${describe(value)}`,
+      );
     }
   }
   for (const name of NON_NEGATIVE_INTEGERS) {
@@ -165,11 +182,6 @@ export function validateSocketOptions(options: unknown, source = "options"): ass
   if (inspect !== undefined && typeof inspect !== "function" && (inspect === null || typeof inspect !== "object")) {
     throw new TypeError(`sockstate: inspect must be an inspection observer or function, got ${describe(inspect)}`);
   }
-}
-
-/** Names in `options` that are not socket options (for the client, which has more). */
-export function isSocketOptionName(name: string): boolean {
-  return KNOWN_OPTIONS.has(name);
 }
 
 /** Merges client defaults and per-socket options over {@link DEFAULT_SOCKET_OPTIONS}. */

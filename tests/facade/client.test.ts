@@ -29,6 +29,17 @@ describe("createClient", () => {
     }
   });
 
+  it("rejects an apiUrl or wsUrl with a query or fragment", () => {
+    expect(() => createClient({ apiUrl: "https://a.test/?x=1", WebSocket: class {} as never })).toThrow(/apiUrl must not have a query/);
+    expect(() => createClient({ apiUrl: "https://a.test", wsUrl: "wss://a.test#x", WebSocket: class {} as never })).toThrow(/wsUrl/);
+  });
+
+  it("rejects unknown (misspelled) options instead of ignoring them", () => {
+    expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never, heartbeatIntervall: 0 } as never)).toThrow(
+      /unknown option "heartbeatIntervall"/,
+    );
+  });
+
   it("validates socket defaults given to the client, naming the option", () => {
     expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never, reconnectDelay: -1 })).toThrow(
       /reconnectDelay/,
@@ -89,6 +100,12 @@ describe("WebSocketManager", () => {
     await expect(bench.manager.connectToChat(42 as never)).rejects.toThrow(/chatId/);
     await expect(bench.manager.connectToTranscript("w", undefined as never)).rejects.toThrow(/transcriptId/);
     await expect(bench.manager.connect("/x", { heartbeatTimeout: -1 })).rejects.toThrow(/heartbeatTimeout/);
+    await expect(bench.manager.connect("/x?topic=a")).rejects.toThrow(/must not contain "\?" or "#"/);
+    await expect(bench.manager.connect("/x#top")).rejects.toThrow(TypeError);
+    await expect(bench.manager.getTicket("/x?y")).rejects.toThrow(TypeError);
+    await expect(bench.manager.connect("/x", { connectTimeout: 0 })).rejects.toThrow(/connectTimeout/);
+    await expect(bench.manager.connect("/x", { maxReconnectDelay: 2 ** 31 })).rejects.toThrow(/maxReconnectDelay/);
+    await expect(bench.manager.connect("/x", { reconnectDelai: 5 } as never)).rejects.toThrow(/unknown option/);
     expect(bench.manager.connectionCount).toBe(0);
     expect(bench.fetch).not.toHaveBeenCalled();
   });

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ConnectionRejectedError,
@@ -89,6 +90,19 @@ describe("listeners that throw", () => {
 });
 
 describe("tickets stay secret", () => {
+  it("hands onError a fresh error event, not the socket's own (its target.url holds the ticket)", async () => {
+    bench = createBench({ heartbeatInterval: 0, WebSocket: LeakyErrorSocket as never });
+    const socket = bench.manager.open(PATH);
+    const errors = record(socket.onError);
+    await bench.advance(60);
+    expect(errors.length).toBeGreaterThan(0);
+    const printed = errors.map((e) => `${inspect(e)} ${JSON.stringify(e)} ${(e as { message?: string }).message}`).join("\n");
+    expect(printed).not.toContain("tk-");
+    expect(errors[0]).toBeInstanceOf(Event);
+    expect((errors[0] as Event).target).toBeNull();
+    expect((errors[0] as unknown as { message: string }).message).toBe("Unexpected server response: 500 for ws://api.test/ws/chat/a?ticket=[redacted]");
+  });
+
   it("never appear in url, errors or debug output", async () => {
     const logs: Array<[string, unknown]> = [];
     bench = createBench({
@@ -140,3 +154,21 @@ describe("inspection", () => {
     expect(events.some((e) => e.type === "@xstate.snapshot" && e.actorId === "chat:b")).toBe(false);
   });
 });
+
+/** A socket that fails its handshake with an error event exposing the URL, as `ws` does. */
+class LeakyErrorSocket {
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: unknown) => void) | null = null;
+  onclose: ((event: unknown) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    setTimeout(() => {
+      this.readyState = 3;
+      this.onerror?.({ type: "error", target: this, message: `Unexpected server response: 500 for ${url}` });
+      this.onclose?.({ code: 1006, reason: "", wasClean: false });
+    }, 4);
+  }
+  send(): void {}
+  close(): void {}
+}

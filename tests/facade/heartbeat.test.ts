@@ -143,6 +143,15 @@ describe("browser wake-ups (SPEC §8)", () => {
     expect(socket.state).toBe("open");
   });
 
+  it("does not ping on a wake-up when the heartbeat is disabled", async () => {
+    const { windowTarget } = fakeBrowser();
+    const socket = await openSocket({ heartbeatInterval: 0 });
+    windowTarget.dispatchEvent(new Event("online"));
+    await bench.advance(60_000);
+    expect(bench.last().frames).toEqual([]);
+    expect(socket.state).toBe("open");
+  });
+
   it("removes its listeners when the socket closes", async () => {
     const { add, remove } = fakeBrowser();
     const socket = await openSocket();

@@ -70,6 +70,8 @@ describe("sending", () => {
       if (state === "open") socket.send("after-open");
     });
     await bench.advance(20);
+    expect(bench.last().frames).toEqual([]); // held until the server had its chance to refuse
+    await bench.advance(50);
     expect(bench.last().frames).toEqual(["q1", "q2", "after-open"]);
     expect(socket.queuedMessages).toBe(0);
   });
@@ -89,13 +91,36 @@ describe("sending", () => {
     expect(bench.connections[0]!.frames).toEqual([]);
   });
 
+  it("does not flush queued messages into a connection the server refuses at once; the next one gets them", async () => {
+    const socket = bench.manager.open(PATH);
+    socket.send("m1");
+    socket.send("m2");
+    bench.refuseNext(4001, "ticket expired");
+    await bench.advance(100);
+    expect(socket.state).toBe("open");
+    expect(bench.connections).toHaveLength(2);
+    expect(bench.connections[0]!.frames).toEqual([]);
+    expect(bench.connections[1]!.frames).toEqual(["m1", "m2"]);
+  });
+
+  it("queues instead of sending into a socket that already received the server's close frame", async () => {
+    const socket = await openChat("a", { reconnectDelay: 10 });
+    bench.dropAll(1012); // the close frame is in: readyState CLOSING, the close event 4 ms later
+    expect(socket.state).toBe("open");
+    socket.send("not lost");
+    expect(socket.queuedMessages).toBe(1);
+    await bench.advance(100);
+    expect(socket.state).toBe("open");
+    expect(bench.last().frames).toEqual(["not lost"]);
+  });
+
   it("throws QueueFullError beyond maxQueuedMessages and keeps what it had", async () => {
     const socket = bench.manager.open(PATH, { maxQueuedMessages: 2 });
     socket.send("1");
     socket.send("2");
     expect(() => socket.send("3")).toThrow(QueueFullError);
     expect(() => socket.send("3")).toThrow(expect.objectContaining({ name: "QueueFullError" }));
-    await bench.advance(10);
+    await bench.advance(60);
     expect(bench.last().frames).toEqual(["1", "2"]);
   });
 

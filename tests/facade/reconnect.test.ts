@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ConnectionRejectedError,
+  ConnectTimeoutError,
   ReconnectFailedError,
   TicketError,
 } from "../../src/index";
@@ -99,6 +100,7 @@ describe("reconnecting after a drop", () => {
     expect(states.at(-1)).toBe("closed");
     const failure = errors.find((e) => e instanceof ReconnectFailedError) as ReconnectFailedError;
     expect(failure).toMatchObject({ name: "ReconnectFailedError", attempts: 2 });
+    expect(failure.cause).toMatchObject({ code: 1000 }); // mock-socket fails a handshake with no server as 1000
     expect(bench.manager.connectionCount).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -224,10 +226,12 @@ describe("ticket endpoint failures", () => {
   it("abandons a ticket request that takes longer than connectTimeout", async () => {
     bench.answerTickets("hang");
     const socket = bench.manager.open(PATH, { connectTimeout: 2000 });
+    const errors = record(socket.onError);
     await bench.advance(1990);
     expect(socket.state).toBe("connecting");
     await bench.advance(20);
     expect(socket.state).toBe("reconnecting");
+    expect(errors).toEqual([expect.objectContaining({ name: "TicketError", status: 0, message: expect.stringMatching(/timed out after 2000 ms/) })]);
     await bench.advance(1100);
     expect(socket.state).toBe("open");
   });
@@ -238,11 +242,14 @@ describe("connect timeout", () => {
     HangingWebSocket.instances = [];
     bench.holdNextHandshake();
     const socket = bench.manager.open(PATH, { connectTimeout: 3000 });
+    const errors = record(socket.onError);
     await bench.advance(2990);
     expect(socket.state).toBe("connecting");
     await bench.advance(20);
     expect(socket.state).toBe("reconnecting");
     expect(HangingWebSocket.instances[0]!.closeCalls).toBe(1);
+    expect(errors).toEqual([expect.any(ConnectTimeoutError)]);
+    expect(errors[0]).toMatchObject({ name: "ConnectTimeoutError", timeout: 3000 });
     await bench.advance(1100);
     expect(socket.state).toBe("open");
     expect(bench.connections.map((c) => c.ticket)).toEqual(["tk-2"]);

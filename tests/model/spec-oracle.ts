@@ -59,7 +59,9 @@ export class SpecOracle {
 
   /** `socket.send(data)` now: sent at once, queued, or refused (SPEC §4). */
   send(data: unknown): "sent" | "queued" | "throws" {
-    if (this.phase === "open") return "sent";
+    // §4 + README: sent at once when open, unless queued messages still wait for the
+    // connection to be confirmed (order: nothing sent later overtakes them).
+    if (this.phase === "open" && this.queue.length === 0) return "sent";
     if (this.phase === "closing" || this.phase === "closed") return "throws";
     this.queue.push(data);
     return "queued";
@@ -117,9 +119,7 @@ export class SpecOracle {
         this.link = "open";
         this.phase = "open";
         this.pingOutstanding = false;
-        // §4: queued messages are flushed in order once open.
-        e.frames.push(...this.queue);
-        this.queue = [];
+        // README: queued messages wait until the server has had its chance to refuse.
         return;
       case "server.refuse":
       case "server.close":
@@ -170,6 +170,9 @@ export class SpecOracle {
   #timePassed(stimulus: Stimulus & { type: "time.pass" }, e: Expected): void {
     switch (stimulus.timer) {
       case "connectTimeout":
+        // README: a timed-out attempt is reported: TicketError(0) for the ticket request,
+        // ConnectTimeoutError for the handshake.
+        e.errors.push(this.link === "handshake" ? "ConnectTimeoutError" : "TicketError(0)");
         if (this.link === "handshake") e.clientCloses.push("abort");
         this.link = "none";
         this.#fail(e);
@@ -180,6 +183,11 @@ export class SpecOracle {
       case "openConfirmation":
         // §2: connect* resolves once the first connection is open (and not refused at once).
         if (this.ready === "pending") this.ready = "resolved";
+        // README: queued messages are flushed in order once the connection is confirmed.
+        if (this.link === "open") {
+          e.frames.push(...this.queue);
+          this.queue = [];
+        }
         return;
       case "stableUptime":
         // §3: the attempt counter returns to 0 after a stable uptime.
