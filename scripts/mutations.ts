@@ -39,14 +39,14 @@ const MUTANTS: Mutant[] = [
   {
     name: "swap-close-guards",
     fault: "the server-close guards swapped: 4001 is terminal, 4003/4004/1008 refresh the ticket",
-    find: /\{ guard: "isTerminalClose", (target: "closed", actions: \[[^\]]*\]) \},\s*\{ guard: "isTicketRejected", (target: "refreshing") \}/,
+    find: /\{ guard: "isTerminalClose", (target: "closed", actions: \[[^\]]*\]) \},\s*\{ guard: "isTicketRejected", (target: "refreshing", actions: "recordFailure") \}/,
     replace: `{ guard: "isTicketRejected", $1 }, { guard: "isTerminalClose", $2 }`,
   },
   {
     name: "4001-to-lost",
     fault: "4001 goes to lost (backoff) instead of refreshing the ticket at once",
-    find: `{ guard: "isTicketRejected", target: "refreshing" }`,
-    replace: `{ guard: "isTicketRejected", target: "lost" }`,
+    find: `{ guard: "isTicketRejected", target: "refreshing", actions: "recordFailure" }`,
+    replace: `{ guard: "isTicketRejected", target: "lost", actions: "recordFailure" }`,
   },
   {
     name: "no-heartbeat-timeout",
