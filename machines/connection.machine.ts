@@ -255,7 +255,10 @@ export const connectionMachine = setup({
         },
         dropping: {
           description: "Heartbeat timeout: the client closes the dead link with 4000 and moves on at once.",
-          tags: ["reconnecting"],
+          // Left within the same tick (the socket actor answers at once). Still `open` to
+          // the public, so the next public state is decided once: `reconnecting`, or
+          // `closed` when no attempt is left, exactly as after a server close.
+          tags: ["open"],
           entry: "dropSocket",
           on: { "socket.closed": { target: "#connection.lost", actions: "recordFailure" } },
         },

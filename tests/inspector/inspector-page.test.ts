@@ -142,7 +142,7 @@ describe("the inspector page", () => {
       "socket.open.live",
     ]);
     expect(awaiting!.highlighted).toEqual(["socket", "socket_open", "socket_open_awaitingPong"]);
-    expect(dropping).toMatchObject({ event: "after heartbeatTimeout", publicState: "reconnecting", highlighted: ["socket", "socket_dropping"] });
+    expect(dropping).toMatchObject({ event: "after heartbeatTimeout", publicState: "open", highlighted: ["socket", "socket_dropping"] });
     // The arrow taken is lit: awaitingPong --after heartbeatTimeout--> dropping.
     expect(dropping!.edges.map(edgeLabel)).toEqual(["after heartbeatTimeout"]);
     expect(backoff!.edges.map(edgeLabel)).toEqual(["socket.closed", "always [canRetry]"]);

@@ -210,10 +210,8 @@ export class SpecOracle {
         e.clientCloses.push(4000);
         this.link = "none";
         this.pingOutstanding = false;
-        // §4: `reconnecting` from the drop on. With no attempt left the socket then gives up
-        // at once, so it shows `reconnecting` and `closed` in the same step (a server close
-        // with no attempt left goes straight to `closed`: the drop is not a step of its own).
-        if (!this.#canRetry()) e.stateChanges.push("reconnecting");
+        // §4: `reconnecting` from the drop on, or straight to `closed` with no attempt left,
+        // as after a server close.
         this.#fail(e);
         return;
       case "closeTimeout":
