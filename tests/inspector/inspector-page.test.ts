@@ -155,7 +155,7 @@ describe("the inspector page", () => {
 
     await page.waitForFunction(() => document.body.dataset.publicState === "open", null, WAIT);
     expect(await logLines()).toEqual(
-      expect.arrayContaining([expect.stringContaining("after heartbeatTimeout → socket.dropping  (reconnecting)")]),
+      expect.arrayContaining([expect.stringContaining("after heartbeatTimeout → socket.dropping  (open)")]),
     );
     await page.screenshot({ path: join(SCREENSHOTS, "stall-recovered.png") });
   });
