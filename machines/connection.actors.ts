@@ -252,15 +252,25 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
 
 type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
 
-/** One `setInterval` for many watchers: runs while anyone watches, reports how far the wall clock ran ahead. */
+/**
+ * One `setInterval` for many watchers: runs while anyone watches, and reports how far the
+ * wall clock ran ahead of the monotonic clock timers run on. Comparing the two clocks (not
+ * the wall clock with the period) tells a sleep from a busy process: an event loop blocked
+ * by a long GC or a slow task delays the tick, but both clocks advance alike.
+ */
 function createClockTicker(period: number, now: () => number): ClockTicker {
+  const monotonic =
+    typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : undefined;
   const listeners = new Set<(ahead: number) => void>();
   let timer: ReturnType<typeof setInterval> | undefined;
-  let lastTick = 0;
+  let lastWall = 0;
+  let lastMonotonic = 0;
   const tick = () => {
-    const tickedAt = now();
-    const ahead = tickedAt - lastTick - period;
-    lastTick = tickedAt;
+    const wall = now();
+    const mono = monotonic ? monotonic() : lastMonotonic + period;
+    const ahead = wall - lastWall - (mono - lastMonotonic);
+    lastWall = wall;
+    lastMonotonic = mono;
     if (ahead <= 0) return;
     for (const listener of [...listeners]) listener(ahead);
   };
@@ -268,7 +278,8 @@ function createClockTicker(period: number, now: () => number): ClockTicker {
     watch(listener) {
       listeners.add(listener);
       if (!timer) {
-        lastTick = now();
+        lastWall = now();
+        lastMonotonic = monotonic ? monotonic() : 0;
         timer = setInterval(tick, period);
       }
       return () => {
