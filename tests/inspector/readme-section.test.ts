@@ -1,8 +1,7 @@
 /**
  * The "Inspecting the machine" section shows how to wire Stately's inspector for XState v5:
  * its TypeScript snippets must compile against the built package and the installed
- * `@statelyai/inspect`. Reads the section from README.md once it is merged there, else
- * from docs/readme/inspecting.md.
+ * `@statelyai/inspect`. Reads the section from README.md.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +18,7 @@ function section(): { file: string; text: string } {
     const end = readme.indexOf("\n## ", start + 1);
     return { file: "README.md", text: readme.slice(start, end < 0 ? undefined : end) };
   }
-  return { file: "docs/readme/inspecting.md", text: readFileSync(join(root, "docs/readme/inspecting.md"), "utf8") };
+  throw new Error(`README.md has no "${HEADING}" section`);
 }
 
 /** The project's own tsconfig.json settings: the snippets are held to the same standard as the code. */
