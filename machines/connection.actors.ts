@@ -1,6 +1,7 @@
 /**
- * The machine's two invoked actors: the ticket request and the socket itself.
- * All IO of a connection happens here; leaving the invoking state stops them.
+ * The machine's invoked actors: the ticket request, the socket itself, and the
+ * wall-clock watch. All IO of a connection happens here; leaving the invoking state
+ * stops them.
  */
 import { type EventObject, fromCallback, fromPromise } from "xstate";
 import { TicketError } from "../src/errors";
@@ -16,10 +17,17 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import { buildSocketUrl, PING_FRAME, PONG_FRAME, redactTicket, Ticket, ticketEndpoint } from "./connection.utils";
+import {
+  buildSocketUrl,
+  PING_FRAME,
+  PONG_FRAME,
+  READY_STATE,
+  redactTicket,
+  Ticket,
+  ticketEndpoint,
+} from "./connection.utils";
 
-const CONNECTING = 0;
-const OPEN = 1;
+const { CONNECTING, OPEN } = READY_STATE;
 
 const noop = () => {};
 const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };

@@ -12,6 +12,8 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4003, 4004, 10
 /** Heartbeat frames of the wire protocol (SPEC §5). */
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
+/** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */
+export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 /** Minimum uptime before the attempt counter resets, whatever `reconnectDelay` is. */
 export const MIN_STABLE_UPTIME = 5000;
 

@@ -25,6 +25,7 @@ export {
   MIN_STABLE_UPTIME,
   PING_FRAME,
   PONG_FRAME,
+  READY_STATE,
   redactTicket,
   stableUptime,
   TERMINAL_CLOSE_CODES,

@@ -6,6 +6,7 @@
 import { type Actor, createActor, type InspectionEvent } from "xstate";
 import { createConnectionActors } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
+import { READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
   ConnectionRuntime,
@@ -22,7 +23,7 @@ import type { InspectOption, ResolvedSocketOptions } from "./options";
 
 export type { WebSocketState };
 
-const OPEN = 1;
+const { OPEN } = READY_STATE;
 
 /** Everything a socket is made from; the manager builds this. */
 export interface ManagedWebSocketInit {
@@ -195,7 +196,7 @@ export class ManagedWebSocket {
     return toPublicAttempt(this.#actor.getSnapshot());
   }
 
-  /** Messages waiting for the socket to open. */
+  /** Messages waiting for a confirmed open connection to be flushed into. */
   get queuedMessages(): number {
     return this.#queue.length;
   }
@@ -210,10 +211,11 @@ export class ManagedWebSocket {
   }
 
   /**
-   * Sends now when open; queues (in order, flushed before anything sent later) while
-   * connecting or reconnecting, and until a new connection is confirmed
-   * (`OPEN_CONFIRMATION_DELAY`) or while an open socket is already closing. Throws `QueueFullError` when the queue is full and
-   * `SocketClosedError` when closing or closed.
+   * Sends now when open. Otherwise queues, in order: while connecting or reconnecting,
+   * while earlier queued messages still wait for the open to be confirmed
+   * (`OPEN_CONFIRMATION_DELAY`), and when the server's close frame already arrived.
+   * Throws `QueueFullError` when the queue is full and `SocketClosedError` when
+   * closing or closed.
    */
   send(data: SendData): void {
     if (!isSendable(data)) {

@@ -36,14 +36,14 @@ export interface SocketOptions {
   heartbeatInterval?: number;
   /**
    * Ms to wait for any inbound frame after a ping before the connection is declared
-   * dead, closed with code 4000 and reconnected.
+   * dead, closed with code 4000 and reconnected. At least 1.
    * @default 10000
    */
   heartbeatTimeout?: number;
   /**
    * Ms a connection attempt may take before it is abandoned and retried: the ticket
    * request and the WebSocket handshake each get this long. Also bounds how long a
-   * requested close waits for the server's close frame.
+   * requested close waits for the server's close frame. At least 1.
    * @default 10000
    */
   connectTimeout?: number;
