@@ -1,9 +1,9 @@
 /**
- * The machine's invoked actors: the ticket request, the socket itself, and the
- * wall-clock watch. All IO of a connection happens here; leaving the invoking state
+ * The machine's invoked actors: the ticket request and the socket itself (which also
+ * watches the wall clock while open). All IO of a connection happens here; leaving the invoking state
  * stops them.
  */
-import { type EventObject, fromCallback, fromPromise } from "xstate";
+import { fromCallback, fromPromise } from "xstate";
 import { TicketError } from "../src/errors";
 import type {
   ClockWatchInput,
@@ -12,7 +12,6 @@ import type {
   SocketActorInput,
   SocketCommand,
   SocketPort,
-  SocketTransport,
   TicketInput,
   WebSocketConstructor,
   WebSocketLike,
@@ -128,6 +127,7 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const now = runtime.now ?? Date.now;
   const runtimePort = runtime.port ?? droppingPort;
+  const watchClock = createClockWatch(now);
 
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
     requestTicket(runtime, input.apiUrl, input.path, signal),
@@ -153,20 +153,13 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       let opened = false;
       let lastInboundAt = now();
       let awaitingAlive = false;
-
-      const transport: SocketTransport = {
-        send: (data) => ws.send(data),
-        get bufferedAmount() {
-          return ws.bufferedAmount ?? 0;
-        },
-        get readyState() {
-          return ws.readyState;
-        },
-      };
+      // The wall-clock watch runs while the socket is open and a heartbeat can act on a jump.
+      let unwatchClock = noop;
 
       const detach = () => {
         if (!attached) return false;
         attached = false;
+        unwatchClock();
         if (opened) port.detached();
         return true;
       };
@@ -174,7 +167,10 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       ws.onopen = () => {
         opened = true;
         lastInboundAt = now();
-        port.opened(transport);
+        port.opened(ws);
+        if (input.clock && input.heartbeatInterval > 0) {
+          unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
+        }
         sendBack({ type: "socket.open" });
       };
       // The hot path: one comparison per frame and no machine transition. The clock is read
@@ -235,27 +231,31 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
     },
   );
 
-  /**
-   * Watches for wall-clock jumps. Timers run on a monotonic clock that stands still while
-   * the machine is suspended, so after a sleep a pending heartbeat interval still has its
-   * whole remainder to run. Every `period` ms the shared ticker compares how far `now()`
-   * moved with how far the timer did; each watching socket hears of a jump beyond its
-   * `tolerance`. A clock set back never counts. One interval serves every open socket of
-   * this runtime (a process sleeps as a whole), and it stops when the last socket leaves.
-   */
+  return { fetchTicket, socketConnection };
+}
+
+/**
+ * Watches for wall-clock jumps. Timers run on a monotonic clock that stands still while
+ * the machine is suspended, so after a sleep a pending heartbeat interval still has its
+ * whole remainder to run. Every `period` ms a shared ticker compares how far `now()` moved
+ * with how far the timers' clock did; each watcher hears of a jump beyond its `tolerance`.
+ * A clock set back never counts. One interval per period serves every open socket of a
+ * runtime (a process sleeps as a whole), and it stops when the last watcher leaves.
+ * The socket actor watches while its socket is open (no separate actor: an invoked actor
+ * per open socket cost ~1.9 KB of heap).
+ */
+export function createClockWatch(now: () => number = Date.now) {
   const tickers = new Map<number, ClockTicker>();
-  const wallClock = fromCallback<EventObject, ClockWatchInput, ConnectionEvent>(({ input, sendBack }) => {
-    let ticker = tickers.get(input.period);
+  return (clock: ClockWatchInput, onJump: (by: number) => void): (() => void) => {
+    let ticker = tickers.get(clock.period);
     if (!ticker) {
-      ticker = createClockTicker(input.period, now);
-      tickers.set(input.period, ticker);
+      ticker = createClockTicker(clock.period, now);
+      tickers.set(clock.period, ticker);
     }
     return ticker.watch((ahead) => {
-      if (ahead > input.tolerance) sendBack({ type: "clock.jumped", by: ahead });
+      if (ahead > clock.tolerance) onJump(ahead);
     });
-  });
-
-  return { fetchTicket, socketConnection, wallClock };
+  };
 }
 
 type ClockTicker = { watch(listener: (ahead: number) => void): () => void };

@@ -42,6 +42,8 @@ export const LATE_TIMER_TOLERANCE = 1000;
  */
 export const CLOCK_CHECK_INTERVAL = 1000;
 
+const CLOCK_WATCH: ClockWatchInput = { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE };
+
 /**
  * How long a first connection must stay open before `connect*` resolves. Servers
  * refuse by accepting the upgrade and closing at once (4001, 4003, …); this window
@@ -58,7 +60,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { ticket: "fetchTicket"; socket: "socketConnection"; clock: "wallClock" },
+    children: {} as { ticket: "fetchTicket"; socket: "socketConnection" },
   },
   actors: defaultActors,
   delays: {
@@ -187,6 +189,7 @@ export const connectionMachine = setup({
           path: context.path,
           params: context.settings.params,
           heartbeatInterval: context.settings.heartbeatInterval,
+          clock: CLOCK_WATCH,
           ticket: (event as unknown as { output: Ticket }).output,
           port: context.port,
         }),
@@ -211,11 +214,6 @@ export const connectionMachine = setup({
         open: {
           tags: ["open"],
           initial: "live",
-          invoke: {
-            id: "clock",
-            src: "wallClock",
-            input: { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE } satisfies ClockWatchInput,
-          },
           after: {
             openConfirmation: { actions: "announceEstablished" },
             stableUptime: { actions: "resetAttempts" },

@@ -62,7 +62,7 @@ export type FacadeEvent =
   /** The page became visible or the network came back: check liveness / stop waiting now. */
   | { type: "connection.wake" };
 
-/** Events the wall-clock watch sends to the machine. */
+/** Events the socket actor's wall-clock watch sends to the machine. */
 export type ClockEvent =
   /** The wall clock ran `by` ms ahead of the timers: the process slept or was frozen. */
   { type: "clock.jumped"; by: number };
@@ -108,6 +108,8 @@ export interface SocketActorInput {
   path: string;
   params: ConnectionSettings["params"];
   heartbeatInterval: number;
+  /** Wall-clock watch while open (only when the heartbeat is on); none when absent. */
+  clock?: ClockWatchInput;
   ticket: Ticket;
   /** The connection's port; the runtime's when absent. */
   port?: SocketPort;
@@ -134,7 +136,6 @@ export type SendData = string | ArrayBufferLike | Blob | ArrayBufferView;
 /** How the facade reaches the live socket without going through the interpreter. */
 export interface SocketTransport {
   send(data: SendData): void;
-  readonly bufferedAmount: number;
   /** The socket's `readyState`: `CLOSING` (2) as soon as a close frame arrived, before the close event. */
   readonly readyState: number;
 }
