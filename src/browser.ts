@@ -15,12 +15,14 @@ function asTarget(value: unknown): ListenerTarget | undefined {
     : undefined;
 }
 
+const noop = () => {};
+
 /** Adds the `visibilitychange` and `online` listeners where they exist; returns their removal. */
 export function watchEnvironment(wake: () => void): () => void {
   const doc = (globalThis as { document?: { visibilityState?: string } }).document;
   const documentTarget = asTarget(doc);
   const windowTarget = asTarget(globalThis);
-  if (!documentTarget && !windowTarget) return () => {};
+  if (!documentTarget && !windowTarget) return noop;
 
   const onVisibilityChange = () => {
     if (doc?.visibilityState === "visible") wake();

@@ -3,7 +3,7 @@
  * snapshot, methods send events, emitters forward what the machine emits. Data frames
  * and sends use the socket actor's port directly, never the interpreter.
  */
-import { type Actor, createActor, type InspectionEvent } from "xstate";
+import { type Actor, type AnyActorRef, createActor, fromCallback, type InspectionEvent } from "xstate";
 import { createConnectionActors } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
 import { READY_STATE } from "../machines/connection.utils";
@@ -19,7 +19,7 @@ import { watchEnvironment } from "./browser";
 import { createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "./errors";
-import type { InspectOption, ResolvedSocketOptions } from "./options";
+import type { ConnectionSettings, InspectOption, ResolvedSocketOptions } from "./options";
 
 export type { WebSocketState };
 
@@ -89,6 +89,73 @@ function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connection
   return machine;
 }
 
+const noop = () => {};
+
+/**
+ * The socket actor's line into the facade: data frames go straight to `onMessage`, and
+ * the open socket is kept for `send()`. A class, not closures: one small object per socket.
+ * It travels in the machine's context, so everything is private: an inspector that
+ * serializes the context sees `{}`, never the socket (whose URL holds the ticket).
+ */
+class FacadePort implements SocketPort {
+  readonly #messages = new EventEmitter<MessageEvent>();
+  #transport: SocketTransport | undefined = undefined;
+
+  get messages(): EventEmitter<MessageEvent> {
+    return this.#messages;
+  }
+
+  /** The open socket, until it is detached. */
+  get transport(): SocketTransport | undefined {
+    return this.#transport;
+  }
+
+  opened(transport: SocketTransport): void {
+    this.#transport = transport;
+  }
+
+  message(event: MessageEvent): void {
+    this.#messages.emit(event);
+  }
+
+  detached(): void {
+    this.#transport = undefined;
+  }
+}
+
+/**
+ * The machine's settings: the resolved options without `debug` and `inspect`. Sockets
+ * made with the client's defaults share one resolved object, and so one settings object.
+ */
+const settingsCache = new WeakMap<ResolvedSocketOptions, ConnectionSettings>();
+
+function settingsOf(options: ResolvedSocketOptions): ConnectionSettings {
+  let settings = settingsCache.get(options);
+  if (!settings) {
+    const { debug: _debug, inspect: _inspect, ...rest } = options;
+    settings = rest;
+    settingsCache.set(options, settings);
+  }
+  return settings;
+}
+
+/**
+ * One inert parent actor per runtime. Sockets that nobody inspects join its actor system
+ * instead of starting one each (a system and its scheduler cost ~1.8 KB per socket). An
+ * inspected socket keeps a system of its own, so an inspector sees it as the root it is.
+ */
+const parents = new WeakMap<ManagedWebSocketInit["runtime"], AnyActorRef>();
+
+function sharedParent(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {
+  let parent = parents.get(runtime);
+  if (!parent) {
+    // It only receives the sockets' `xstate.done.actor.*` notices, and ignores them.
+    parent = createActor(fromCallback(() => {})).start();
+    parents.set(runtime, parent);
+  }
+  return parent;
+}
+
 /** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
@@ -97,20 +164,21 @@ export class ManagedWebSocket {
   readonly url: string;
 
   readonly #actor: Actor<typeof connectionMachine>;
-  readonly #messages = new EventEmitter<MessageEvent>();
+  readonly #port: FacadePort;
   readonly #states = new EventEmitter<WebSocketState>();
   readonly #reconnects = new EventEmitter<number>();
   readonly #errors = new EventEmitter<Event | Error>();
   readonly #maxQueued: number;
   readonly #ready: Promise<ManagedWebSocket>;
   readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
+  #resolve!: (socket: ManagedWebSocket) => void;
+  #reject!: (error: unknown) => void;
   #queue: SendData[] = [];
-  #transport: SocketTransport | undefined;
   #lastState: WebSocketState = "connecting";
   #unwatchEnvironment: () => void;
 
   /** A data frame arrived (heartbeat pongs are not delivered). */
-  readonly onMessage: Emitter<MessageEvent> = this.#messages;
+  readonly onMessage: Emitter<MessageEvent>;
   /** The public state changed; never twice the same value in a row. */
   readonly onStateChange: Emitter<WebSocketState> = this.#states;
   /** Reconnect attempt `n` started (after its backoff delay). */
@@ -124,17 +192,11 @@ export class ManagedWebSocket {
     this.#maxQueued = init.options.maxQueuedMessages;
     this.#onClosed = init.onClosed;
 
-    const port: SocketPort = {
-      opened: (transport) => {
-        this.#transport = transport;
-      },
-      message: (event) => this.#messages.emit(event),
-      detached: () => {
-        this.#transport = undefined;
-      },
-    };
+    const port = new FacadePort();
+    this.#port = port;
+    this.onMessage = port.messages;
     const machine = machineFor(init.runtime);
-    const { debug, inspect: userInspect, ...settings } = init.options;
+    const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
     const inspect =
       debugInspect || userInspect
@@ -146,35 +208,51 @@ export class ManagedWebSocket {
 
     this.#actor = createActor(machine, {
       id: init.key,
-      input: { key: init.key, path: init.path, apiUrl: init.apiUrl, wsUrl: init.wsUrl, settings, port },
-      ...(inspect ? { inspect } : {}),
+      input: {
+        key: init.key,
+        path: init.path,
+        apiUrl: init.apiUrl,
+        wsUrl: init.wsUrl,
+        settings: settingsOf(init.options),
+        port,
+      },
+      ...(inspect ? { inspect } : { parent: sharedParent(init.runtime) }),
     });
 
-    let settle: { resolve: (socket: ManagedWebSocket) => void; reject: (error: unknown) => void };
     this.#ready = new Promise<ManagedWebSocket>((resolve, reject) => {
-      settle = { resolve, reject };
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
     // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
-    this.#ready.catch(() => {});
+    this.#ready.catch(noop);
 
-    // A refusal (accept, then close at once) may still be in its closing handshake when
-    // the confirmation window ends: a socket that already received a close frame is
-    // CLOSING, not OPEN, and must not resolve `connect*`.
-    this.#actor.on("established", () => {
-      if (this.#transport?.readyState !== OPEN) return;
-      // Queued messages wait for the server to accept the connection: flushed into a
-      // connection that is refused at once (4001, 4003, …) they would be lost unreported.
-      this.#flushQueue();
-      settle.resolve(this);
+    // One listener for everything the machine emits (a listener per type costs a Set each).
+    this.#actor.on("*", (event) => {
+      switch (event.type) {
+        case "established":
+          // A refusal (accept, then close at once) may still be in its closing handshake when
+          // the confirmation window ends: a socket that already received a close frame is
+          // CLOSING, not OPEN, and must not resolve `connect*`.
+          if (port.transport?.readyState !== OPEN) return;
+          // Queued messages wait for the server to accept the connection: flushed into a
+          // connection that is refused at once (4001, 4003, …) they would be lost unreported.
+          this.#flushQueue();
+          this.#resolve(this);
+          break;
+        case "reconnecting":
+          this.#reconnects.emit(event.attempt);
+          break;
+        case "error":
+          this.#errors.emit(event.error as Event | Error);
+          break;
+      }
     });
-    this.#actor.on("reconnecting", (event) => this.#reconnects.emit(event.attempt));
-    this.#actor.on("error", (event) => this.#errors.emit(event.error as Event | Error));
     this.#actor.subscribe({
-      next: (snapshot) => this.#onSnapshot(snapshot, settle),
+      next: (snapshot) => this.#onSnapshot(snapshot),
       error: (error) => {
         // The machine itself failed: report it and end like a closed socket.
         this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
-        this.#finish(settle, error);
+        this.#finish(error);
       },
     });
     this.#unwatchEnvironment = watchEnvironment(() => this.#actor.send({ type: "connection.wake" }));
@@ -230,8 +308,9 @@ export class ManagedWebSocket {
     // Straight to the socket only while it is really open and nothing queued is waiting
     // for the confirmation (order); a socket that already got the server's close frame
     // (CLOSING) would drop the message silently, so it is queued for the next connection.
-    if (state === "open" && this.#queue.length === 0 && this.#transport?.readyState === OPEN) {
-      this.#transport.send(data);
+    const transport = this.#port.transport;
+    if (state === "open" && this.#queue.length === 0 && transport?.readyState === OPEN) {
+      transport.send(data);
       return;
     }
     if (this.#queue.length >= this.#maxQueued) throw new QueueFullError(this.#maxQueued);
@@ -247,7 +326,7 @@ export class ManagedWebSocket {
 
   /** `close()` and remove every listener. Idempotent. */
   destroy(): void {
-    this.#messages.clear();
+    this.#port.messages.clear();
     this.#states.clear();
     this.#reconnects.clear();
     this.#errors.clear();
@@ -255,7 +334,7 @@ export class ManagedWebSocket {
   }
 
   #flushQueue(): void {
-    const transport = this.#transport;
+    const transport = this.#port.transport;
     while (transport && this.#queue.length > 0) {
       const next = this.#queue[0]!;
       try {
@@ -269,26 +348,23 @@ export class ManagedWebSocket {
     }
   }
 
-  #onSnapshot(
-    snapshot: ConnectionSnapshot,
-    settle: { resolve: (socket: ManagedWebSocket) => void; reject: (error: unknown) => void },
-  ): void {
+  #onSnapshot(snapshot: ConnectionSnapshot): void {
     const state = toPublicState(snapshot);
     if (state === this.#lastState) return;
     this.#lastState = state;
-    if (state === "closed") this.#finish(settle, snapshot.context.error);
+    if (state === "closed") this.#finish(snapshot.context.error);
     this.#states.emit(state);
   }
 
-  #finish(settle: { reject: (error: unknown) => void }, error: unknown): void {
+  #finish(error: unknown): void {
     this.#unwatchEnvironment();
-    this.#unwatchEnvironment = () => {};
+    this.#unwatchEnvironment = noop;
     const queued = this.#queue.length;
     this.#queue = [];
     if (queued > 0) {
       this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
     }
-    settle.reject(error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
+    this.#reject(error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
     this.#onClosed?.(this);
   }
 }

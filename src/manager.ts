@@ -3,7 +3,7 @@ import { buildSocketUrl } from "../machines/connection.utils";
 import { requestTicket } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
 import { ManagedWebSocket } from "./managed-socket";
-import { resolveSocketOptions, type SocketOptions, validateSocketOptions } from "./options";
+import { type ResolvedSocketOptions, resolveSocketOptions, type SocketOptions, validateSocketOptions } from "./options";
 
 /** What the client hands its manager. */
 export interface ManagerConfig {
@@ -30,6 +30,11 @@ function checkPath(path: unknown): asserts path is string {
   }
 }
 
+/** Whether per-socket options change anything (`{}` and all-`undefined` options do not). */
+function hasOwnSettings(options: SocketOptions | undefined): boolean {
+  return options !== undefined && Object.values(options).some((value) => value !== undefined);
+}
+
 /** Bad arguments reject the returned promise like every other failure of `connect*`. */
 function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
   try {
@@ -41,6 +46,8 @@ function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
 
 export class WebSocketManager {
   readonly #config: ManagerConfig;
+  /** The client's defaults, resolved once: shared by every socket opened without options of its own. */
+  #defaults: ResolvedSocketOptions | undefined;
   readonly #sockets = new Map<string, ManagedWebSocket>();
 
   constructor(config: ManagerConfig) {
@@ -92,7 +99,9 @@ export class WebSocketManager {
     checkPath(path);
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
     validateSocketOptions(options, "socket options");
-    const resolved = resolveSocketOptions(this.#config.defaults, options);
+    const resolved = hasOwnSettings(options)
+      ? resolveSocketOptions(this.#config.defaults, options)
+      : (this.#defaults ??= Object.freeze(resolveSocketOptions(this.#config.defaults)));
     this.#sockets.get(key)?.destroy();
     this.#sockets.delete(key);
 
