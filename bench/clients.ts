@@ -9,8 +9,8 @@
 import PartySocket from "partysocket/ws";
 import ReconnectingWebSocket from "reconnecting-websocket";
 import WebSocket from "ws";
-import { createClient } from "../src/index";
-import type { SocketOptions } from "../src/options";
+import { createClient } from "../dist/index.mjs";
+import type { SocketOptions } from "../dist/index.mjs";
 import type { BenchServer } from "./processes";
 import { OPEN_PREFIX, TICKETED_PREFIX } from "./protocol";
 

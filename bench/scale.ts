@@ -10,8 +10,8 @@
  * close, so what is left is what an idle socket costs.
  */
 import WebSocket from "ws";
-import { createClient } from "../src/index";
-import type { ManagedWebSocket } from "../src/managed-socket";
+import { createClient } from "../dist/index.mjs";
+import type { ManagedWebSocket } from "../dist/index.mjs";
 import { TICKETED_PREFIX } from "./protocol";
 import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 
