@@ -237,7 +237,7 @@ export class ManagedWebSocket {
           // Queued messages wait for the server to accept the connection: flushed into a
           // connection that is refused at once (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();
-          this.#resolve(this);
+          this.#settle(this);
           break;
         case "reconnecting":
           this.#reconnects.emit(event.attempt);
@@ -247,14 +247,14 @@ export class ManagedWebSocket {
           break;
       }
     });
-    this.#actor.subscribe({
-      next: (snapshot) => this.#onSnapshot(snapshot),
-      error: (error) => {
+    this.#actor.subscribe(
+      (snapshot) => this.#onSnapshot(snapshot),
+      (error) => {
         // The machine itself failed: report it and end like a closed socket.
         this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
         this.#finish(error);
       },
-    });
+    );
     this.#unwatchEnvironment = watchEnvironment(() => this.#actor.send({ type: "connection.wake" }));
     this.#actor.start();
   }
@@ -348,6 +348,14 @@ export class ManagedWebSocket {
     }
   }
 
+  /** Resolves or rejects `ready` once, then lets go of its resolvers. */
+  #settle(socket: ManagedWebSocket | undefined, error?: unknown): void {
+    if (socket) this.#resolve(socket);
+    else this.#reject(error);
+    this.#resolve = noop;
+    this.#reject = noop;
+  }
+
   #onSnapshot(snapshot: ConnectionSnapshot): void {
     const state = toPublicState(snapshot);
     if (state === this.#lastState) return;
@@ -364,7 +372,7 @@ export class ManagedWebSocket {
     if (queued > 0) {
       this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
     }
-    this.#reject(error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
+    this.#settle(undefined, error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
     this.#onClosed?.(this);
   }
 }

@@ -46,6 +46,10 @@ function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
 
 export class WebSocketManager {
   readonly #config: ManagerConfig;
+  /** Forgets a closed socket, unless its key already belongs to a replacement. One function for all sockets. */
+  readonly #release = (closed: ManagedWebSocket): void => {
+    if (this.#sockets.get(closed.key) === closed) this.#sockets.delete(closed.key);
+  };
   /** The client's defaults, resolved once: shared by every socket opened without options of its own. */
   #defaults: ResolvedSocketOptions | undefined;
   readonly #sockets = new Map<string, ManagedWebSocket>();
@@ -114,9 +118,7 @@ export class WebSocketManager {
       url: buildSocketUrl(wsUrl, path, resolved.params),
       options: resolved,
       runtime,
-      onClosed: (closed) => {
-        if (this.#sockets.get(key) === closed) this.#sockets.delete(key);
-      },
+      onClosed: this.#release,
     });
     // A socket that failed synchronously (e.g. no WebSocket) is already closed.
     if (socket.state !== "closed") this.#sockets.set(key, socket);
