@@ -3,7 +3,7 @@
  * snapshot, methods send events, emitters forward what the machine emits. Data frames
  * and sends use the socket actor's port directly, never the interpreter.
  */
-import { type Actor, type AnyActorRef, createActor, fromCallback, type InspectionEvent } from "xstate";
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import { createConnectionActors } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
 import { READY_STATE } from "../machines/connection.utils";
@@ -16,6 +16,7 @@ import type {
   WebSocketState,
 } from "../machines/connection.types";
 import { watchEnvironment } from "./browser";
+import { joinSharedSystem, leaveSharedSystem, type SharedSystem } from "./shared-systems";
 import { createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "./errors";
@@ -139,23 +140,6 @@ function settingsOf(options: ResolvedSocketOptions): ConnectionSettings {
   return settings;
 }
 
-/**
- * One inert parent actor per runtime. Sockets that nobody inspects join its actor system
- * instead of starting one each (a system and its scheduler cost ~1.8 KB per socket). An
- * inspected socket keeps a system of its own, so an inspector sees it as the root it is.
- */
-const parents = new WeakMap<ManagedWebSocketInit["runtime"], AnyActorRef>();
-
-function sharedParent(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {
-  let parent = parents.get(runtime);
-  if (!parent) {
-    // It only receives the sockets' `xstate.done.actor.*` notices, and ignores them.
-    parent = createActor(fromCallback(() => {})).start();
-    parents.set(runtime, parent);
-  }
-  return parent;
-}
-
 /** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
@@ -176,6 +160,8 @@ export class ManagedWebSocket {
   #queue: SendData[] = [];
   #lastState: WebSocketState = "connecting";
   #unwatchEnvironment: () => void;
+  /** The shared actor system this socket joined, until it closes; none for an inspected socket. */
+  #system: SharedSystem | undefined = undefined;
 
   /** A data frame arrived (heartbeat pongs are not delivered). */
   readonly onMessage: Emitter<MessageEvent>;
@@ -216,7 +202,7 @@ export class ManagedWebSocket {
         settings: settingsOf(init.options),
         port,
       },
-      ...(inspect ? { inspect } : { parent: sharedParent(init.runtime) }),
+      ...(inspect ? { inspect } : { parent: this.#joinSystem(init.runtime) }),
     });
 
     this.#ready = new Promise<ManagedWebSocket>((resolve, reject) => {
@@ -364,9 +350,16 @@ export class ManagedWebSocket {
     this.#states.emit(state);
   }
 
+  #joinSystem(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {
+    this.#system = joinSharedSystem(runtime);
+    return this.#system.parent;
+  }
+
   #finish(error: unknown): void {
     this.#unwatchEnvironment();
     this.#unwatchEnvironment = noop;
+    if (this.#system) leaveSharedSystem(this.#system);
+    this.#system = undefined;
     const queued = this.#queue.length;
     this.#queue = [];
     if (queued > 0) {
