@@ -1,0 +1,141 @@
+/**
+ * Where an idle socket's memory goes, without `ws` or a server: per socket, the whole
+ * facade over a fake WebSocket, the connection machine's actor alone, and XState's own
+ * floor for that shape. Measures the built package (`dist/`; run `npm run build` first).
+ *
+ *   node --expose-gc --import tsx bench/memory-floor.ts
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createActor, fromCallback, setup } from "xstate";
+import { connectionMachine, createConnectionActors } from "../dist/machine.mjs";
+import { createClient } from "../dist/index.mjs";
+
+const COUNT = 1000;
+
+/** Opens at once on the next turn and never talks again. */
+class FakeWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: unknown) => void) | null = null;
+  onclose: ((event: unknown) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    setTimeout(() => {
+      this.readyState = 1;
+      this.onopen?.({ type: "open" });
+    }, 0);
+  }
+  send(): void {}
+  close(code = 1000): void {
+    this.readyState = 3;
+    setTimeout(() => this.onclose?.({ code, reason: "", wasClean: true }), 0);
+  }
+}
+
+const fetchTicket = async () => new Response('{"ticket":"t"}', { status: 200 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function heap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run with node --expose-gc");
+  for (let i = 0; i < 6; i++) gc();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+/**
+ * Bytes per item of what `create` keeps alive. A warm-up batch goes first and is released
+ * (`release`), so that lazy initialisation (undici's on the first ticket, compiled code)
+ * is not counted; without it the figures run ~1–3 KB higher and vary from run to run.
+ */
+async function perItem<T>(create: (i: number) => T, settle: number, release: (item: T) => void = () => {}): Promise<number> {
+  const warm = Array.from({ length: 300 }, (_, i) => create(-1 - i));
+  await sleep(settle);
+  warm.forEach(release);
+  warm.length = 0;
+  await sleep(50);
+  const before = heap();
+  const kept = Array.from({ length: COUNT }, (_, i) => create(i));
+  await sleep(settle);
+  const bytes = (heap() - before) / COUNT;
+  kept.length = 0;
+  return bytes;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+async function measureFacade(): Promise<number> {
+  const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket: FakeWebSocket, fetch: fetchTicket });
+  return perItem(
+    (i) => client.websocket.open(`/idle/${i}`),
+    300,
+    (socket) => socket.close(),
+  );
+}
+
+async function measureMachine(): Promise<number> {
+const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
+const parent = createActor(fromCallback(() => {})).start();
+const settings = {
+  reconnectDelay: 1000,
+  maxReconnectDelay: 30_000,
+  maxReconnectAttempts: 0,
+  heartbeatInterval: 25_000,
+  heartbeatTimeout: 10_000,
+  connectTimeout: 10_000,
+  maxQueuedMessages: 100,
+  params: {},
+};
+const port = { opened() {}, message() {}, detached() {} };
+return perItem(
+  (i) =>
+    createActor(machine, {
+      parent,
+      input: { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings, port },
+    }).start(),
+  300,
+  (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
+);
+}
+
+/** XState alone: a one-state machine, optionally invoking a callback actor and holding a timer. */
+async function floor(shape: { invoke: boolean; after: boolean }): Promise<number> {
+  const logic = setup({ actors: { child: fromCallback(() => () => {}) } }).createMachine({
+    initial: "idle",
+    states: {
+      idle: {
+        ...(shape.invoke ? { invoke: { src: "child" } } : {}),
+        ...(shape.after ? { after: { 60_000: "idle" } } : {}),
+      },
+    },
+  });
+  const root = createActor(fromCallback(() => {})).start();
+  return perItem(() => createActor(logic, { parent: root }).start(), 0);
+}
+
+
+const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
+  facade: ["sockstate socket through createClient      ", measureFacade],
+  machine: ["connection machine + socket actor, no facade", measureMachine],
+  bare: ["XState floor: started actor (shared system) ", () => floor({ invoke: false, after: false })],
+  invoke: ["              + one invoked callback actor  ", () => floor({ invoke: true, after: false })],
+  after: ["              + one pending after timer     ", () => floor({ invoke: true, after: true })],
+};
+
+const only = process.argv[2];
+if (only) {
+  // One scenario per process: nothing another scenario left behind is counted.
+  const [label, run] = scenarios[only]!;
+  console.log(`  ${label} ${kb(await run())}`);
+} else {
+  console.log(`per idle socket, ${COUNT} of each, heap + external after GC (built package, fake WebSocket):`);
+  for (const name of Object.keys(scenarios)) {
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { stdio: "inherit" });
+  }
+}
+process.exit(0);
