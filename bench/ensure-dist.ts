@@ -11,10 +11,13 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+/** The newest modification time of a `.ts` file below `dir` (walked by hand: Node 20.0 has no `parentPath`). */
 function newest(dir: string): number {
   let latest = 0;
-  for (const entry of readdirSync(join(root, dir), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".ts")) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) latest = Math.max(latest, newest(path));
+    else if (entry.name.endsWith(".ts")) latest = Math.max(latest, statSync(path).mtimeMs);
   }
   return latest;
 }
@@ -27,7 +30,7 @@ function builtAt(): number {
   }
 }
 
-const sources = Math.max(newest("src"), newest("machines"), statSync(join(root, "build.config.ts")).mtimeMs);
+const sources = Math.max(newest(join(root, "src")), newest(join(root, "machines")), statSync(join(root, "build.config.ts")).mtimeMs);
 if (builtAt() < sources) {
   process.stderr.write("bench: dist/ is missing or older than the sources; building it (the bench measures what ships)\n");
   execFileSync("npx", ["unbuild"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });

@@ -9,9 +9,11 @@ import type {
   ClockWatchInput,
   ConnectionEvent,
   ConnectionRuntime,
+  SendData,
   SocketActorInput,
   SocketCommand,
   SocketPort,
+  SocketTransport,
   TicketInput,
   WebSocketConstructor,
   WebSocketLike,
@@ -102,6 +104,31 @@ function redactError(error: unknown): Error {
   return safe;
 }
 
+/**
+ * What the port gets of an open socket: `send` and the live `readyState`, not the socket
+ * itself (its `url` holds the ticket). A class with a private field: one small object per
+ * connection, and nothing to log or serialize.
+ */
+class SocketHandle implements SocketTransport {
+  readonly #socket: WebSocketLike;
+
+  constructor(socket: WebSocketLike) {
+    this.#socket = socket;
+  }
+
+  send(data: SendData): void {
+    this.#socket.send(data);
+  }
+
+  get readyState(): number {
+    return this.#socket.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount ?? 0;
+  }
+}
+
 /** Forgets every handler of a socket we no longer follow, and closes it if it still lives. */
 function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
   socket.onopen = null;
@@ -167,7 +194,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       ws.onopen = () => {
         opened = true;
         lastInboundAt = now();
-        port.opened(ws);
+        port.opened(new SocketHandle(ws));
         if (input.clock && input.heartbeatInterval > 0) {
           unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
         }
@@ -242,7 +269,8 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
  * A clock set back never counts. One interval per period serves every open socket of a
  * runtime (a process sleeps as a whole), and it stops when the last watcher leaves.
  * The socket actor watches while its socket is open (no separate actor: an invoked actor
- * per open socket cost ~1.9 KB of heap).
+ * per open socket cost ~1.9 KB of heap). A socket actor of your own, provided in place of
+ * `socketConnection`, can use this to send `clock.jumped` the same way.
  */
 export function createClockWatch(now: () => number = Date.now) {
   const tickers = new Map<number, ClockTicker>();

@@ -136,6 +136,7 @@ export type SendData = string | ArrayBufferLike | Blob | ArrayBufferView;
 /** How the facade reaches the live socket without going through the interpreter. */
 export interface SocketTransport {
   send(data: SendData): void;
+  readonly bufferedAmount: number;
   /** The socket's `readyState`: `CLOSING` (2) as soon as a close frame arrived, before the close event. */
   readonly readyState: number;
 }

@@ -12,7 +12,7 @@ export {
   OPEN_CONFIRMATION_DELAY,
 } from "./connection.machine";
 export type { ConnectionMachine } from "./connection.machine";
-export { createConnectionActors, requestTicket } from "./connection.actors";
+export { createClockWatch, createConnectionActors, requestTicket } from "./connection.actors";
 export { toPublicAttempt, toPublicState } from "./connection.public";
 export type { ConnectionSnapshot } from "./connection.public";
 export {

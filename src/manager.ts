@@ -50,12 +50,18 @@ export class WebSocketManager {
   readonly #release = (closed: ManagedWebSocket): void => {
     if (this.#sockets.get(closed.key) === closed) this.#sockets.delete(closed.key);
   };
-  /** The client's defaults, resolved once: shared by every socket opened without options of its own. */
-  #defaults: ResolvedSocketOptions | undefined;
+  /**
+   * The client's defaults, resolved (and copied) once when the client is created: shared,
+   * frozen, by every socket opened without options of its own.
+   */
+  readonly #defaults: ResolvedSocketOptions;
   readonly #sockets = new Map<string, ManagedWebSocket>();
 
   constructor(config: ManagerConfig) {
     this.#config = config;
+    const defaults = resolveSocketOptions(config.defaults);
+    Object.freeze(defaults.params);
+    this.#defaults = Object.freeze(defaults);
   }
 
   /** Sockets of this manager that are not yet `closed`. */
@@ -104,8 +110,8 @@ export class WebSocketManager {
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
     validateSocketOptions(options, "socket options");
     const resolved = hasOwnSettings(options)
-      ? resolveSocketOptions(this.#config.defaults, options)
-      : (this.#defaults ??= Object.freeze(resolveSocketOptions(this.#config.defaults)));
+      ? resolveSocketOptions(this.#defaults, options)
+      : this.#defaults;
     this.#sockets.get(key)?.destroy();
     this.#sockets.delete(key);
 

@@ -93,6 +93,19 @@ describe("WebSocketManager", () => {
     expect(bench.last().url).toBe("ws://api.test/notifications?ticket=tk-1&v=2");
   });
 
+  it("reads the client's options once: changing them afterwards does not change later sockets", async () => {
+    const params = { v: 1 };
+    bench = createBench({ wsUrl: "ws://api.test", params });
+    bench.serve("/a");
+    bench.serve("/b");
+    params.v = 2;
+    const a = bench.manager.connect("/a");
+    const b = bench.manager.connect("/b", { params: { lang: "de" } });
+    await bench.advance(60);
+    expect((await a).url).toBe("ws://api.test/a?v=1");
+    expect((await b).url).toBe("ws://api.test/b?lang=de"); // a socket's own params replace the client's
+  });
+
   it("rejects a path without a leading / and ids that are not strings", async () => {
     bench = createBench();
     await expect(bench.manager.connect("notifications")).rejects.toThrow(TypeError);
