@@ -57,7 +57,7 @@ export interface BenchClient {
   connect(path: string, listeners: Listeners): BenchSocket;
 }
 
-/** Opens the clients `name` with `options` for every connection. */
+/** Creates client `name`, using `options` for every connection it opens. */
 export function createBenchClient(name: ClientName, server: BenchServer, options: ConnectOptions = {}): BenchClient {
   const WS = options.WebSocket ?? WebSocket;
   const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${path}`;

@@ -9,7 +9,8 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createActor, fromCallback, setup } from "xstate";
 import { connectionMachine, createConnectionActors } from "../dist/machine.mjs";
-import { createClient } from "../dist/index.mjs";
+import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
+import { sleep } from "./stats";
 
 const COUNT = 1000;
 
@@ -38,7 +39,6 @@ class FakeWebSocket {
 }
 
 const fetchTicket = async () => new Response('{"ticket":"t"}', { status: 200 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function heap(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -79,28 +79,19 @@ async function measureFacade(): Promise<number> {
 }
 
 async function measureMachine(): Promise<number> {
-const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
-const parent = createActor(fromCallback(() => {})).start();
-const settings = {
-  reconnectDelay: 1000,
-  maxReconnectDelay: 30_000,
-  maxReconnectAttempts: 0,
-  heartbeatInterval: 25_000,
-  heartbeatTimeout: 10_000,
-  connectTimeout: 10_000,
-  maxQueuedMessages: 100,
-  params: {},
-};
-const port = { opened() {}, message() {}, detached() {} };
-return perItem(
-  (i) =>
-    createActor(machine, {
-      parent,
-      input: { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings, port },
-    }).start(),
-  300,
-  (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
-);
+  const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
+  const parent = createActor(fromCallback(() => {})).start();
+  const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
+  const port = { opened() {}, message() {}, detached() {} };
+  return perItem(
+    (i) =>
+      createActor(machine, {
+        parent,
+        input: { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings, port },
+      }).start(),
+    300,
+    (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
+  );
 }
 
 /** XState alone: a one-state machine, optionally invoking a callback actor and holding a timer. */

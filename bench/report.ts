@@ -211,7 +211,7 @@ export function resultsTable(measurements: Measurements, bundles: readonly Bundl
   return lines.join("\n");
 }
 
-/** The budgets as a short list, for `--check`. */
+/** The budgets as a short list, printed after every run (`--check` also exits 1 on a miss). */
 export function budgetList(budgets: readonly BudgetCheck[]): string {
   return budgets.map((budget) => `- ${mark(budget.ok)} ${budget.name}: ${budget.actual} (budget ${budget.limit})`).join("\n");
 }

@@ -12,6 +12,7 @@
 import WebSocket from "ws";
 import { createClient } from "../dist/index.mjs";
 import type { ManagedWebSocket } from "../dist/index.mjs";
+import { PING_FRAME } from "../machines/connection.utils";
 import { TICKETED_PREFIX } from "./protocol";
 import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 
@@ -31,7 +32,7 @@ export interface ScaleResult {
   idleMs: number;
   /** CPU time (user + system) of this process during the idle window, as a share of one core. */
   idleCpuShare: number;
-  /** Pings the sockets sent during the idle window (as counted by the heartbeat pongs they got). */
+  /** Pings the sockets sent during the idle window (counted as they go out). */
   heartbeats: number;
 }
 
@@ -51,11 +52,11 @@ async function main(): Promise<ScaleResult> {
   if (!apiUrl || !(count > 0) || !(heartbeatInterval > 0) || !(idleMs > 0) || !(settleMs >= 0)) {
     throw new TypeError("usage: scale.ts <apiUrl> <count> <heartbeatMs> <idleMs> <settleMs>");
   }
-  // Count heartbeats by the pongs they draw: wrap ws's send to see `{"type":"ping"}` go out.
+  // Count heartbeats as they go out: wrap ws's send to see each ping frame.
   let pings = 0;
   class CountingWebSocket extends WebSocket {
     override send(data: unknown, ...rest: unknown[]): void {
-      if (data === '{"type":"ping"}') pings += 1;
+      if (data === PING_FRAME) pings += 1;
       (super.send as (...args: unknown[]) => void)(data, ...rest);
     }
   }

@@ -20,6 +20,7 @@ import type {
 } from "./connection.types";
 import {
   buildSocketUrl,
+  noop,
   PING_FRAME,
   PONG_FRAME,
   READY_STATE,
@@ -30,7 +31,6 @@ import {
 
 const { CONNECTING, OPEN } = READY_STATE;
 
-const noop = () => {};
 const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };
 
 function message(error: unknown): string {
@@ -98,8 +98,7 @@ function redactErrorEvent(event: unknown): Event | Error {
 
 /** An exception from the WebSocket constructor, without the URL it may quote. */
 function redactError(error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  const safe = new Error(`could not create the WebSocket: ${redactTicket(message)}`);
+  const safe = new Error(`could not create the WebSocket: ${redactTicket(message(error))}`);
   if (error instanceof Error) safe.name = error.name;
   return safe;
 }
@@ -200,7 +199,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         }
         sendBack({ type: "socket.open" });
       };
-      // The hot path: one comparison per frame and no machine transition. The clock is read
+      // The hot path: a few comparisons per frame and no machine transition. The clock is read
       // once per run of frames delivered in the same task (`ws` hands over a whole TCP read
       // synchronously), because a clock read costs more than everything else here. The stamp
       // can only be older than the last frame: a ping may go out early, a drop is never caused.

@@ -36,7 +36,8 @@ import {
 export const LATE_TIMER_TOLERANCE = 1000;
 
 /**
- * How often an open socket compares the wall clock with its timers. A wall clock that ran
+ * How often the shared wall-clock ticker (one per runtime, watched by every open socket's
+ * actor) compares the wall clock with the timers' clock. A wall clock that ran
  * ahead by more than `LATE_TIMER_TOLERANCE` within one check means the process slept:
  * a quiet socket pings at once instead of waiting out the rest of its heartbeat interval.
  */

@@ -3,6 +3,8 @@
  * connection (an open socket pings at once, a socket in backoff attempts at once).
  */
 
+import { noop } from "../machines/connection.utils";
+
 interface ListenerTarget {
   addEventListener(type: string, listener: () => void): void;
   removeEventListener(type: string, listener: () => void): void;
@@ -14,8 +16,6 @@ function asTarget(value: unknown): ListenerTarget | undefined {
     ? (target as ListenerTarget)
     : undefined;
 }
-
-const noop = () => {};
 
 /** Adds the `visibilitychange` and `online` listeners where they exist; returns their removal. */
 export function watchEnvironment(wake: () => void): () => void {

@@ -44,7 +44,7 @@ function checkUrl(name: string, value: unknown, protocols: string[]): string {
   if (!protocols.includes(url.protocol)) {
     throw new TypeError(`sockstate: ${name} must use ${protocols.join(" or ")}, got ${JSON.stringify(value)}`);
   }
-  if (url.search || url.hash || /[?#]/.test(value)) {
+  if (/[?#]/.test(value)) {
     throw new TypeError(`sockstate: ${name} must not have a query or fragment, got ${JSON.stringify(value)}`);
   }
   return value;

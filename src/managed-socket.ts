@@ -6,7 +6,7 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import { createConnectionActors } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
-import { READY_STATE } from "../machines/connection.utils";
+import { noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
   ConnectionRuntime,
@@ -89,8 +89,6 @@ function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connection
   }
   return machine;
 }
-
-const noop = () => {};
 
 /**
  * The socket actor's line into the facade: data frames go straight to `onMessage`, and

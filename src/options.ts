@@ -110,7 +110,7 @@ const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as c
 /** A timeout of 0 would fail every attempt (or drop after every ping): at least 1 ms. */
 const POSITIVE_NUMBERS = new Set<string>(["heartbeatTimeout", "connectTimeout"]);
 /** The longest delay timers honour (2^31 − 1 ms); beyond it they fire after 1 ms. */
-export const MAX_DELAY = 2_147_483_647;
+const MAX_DELAY = 2_147_483_647;
 const KNOWN_OPTIONS = new Set<string>([
   ...NON_NEGATIVE_NUMBERS,
   ...NON_NEGATIVE_INTEGERS,
@@ -128,12 +128,11 @@ export type ResolvedSocketOptions = ConnectionSettings & {
 /**
  * Checks `options` and throws a `TypeError` that names the first bad option, or an
  * unknown one (a misspelled option would otherwise be ignored). `source` says where the
- * options came from, for the message; `allowed` adds names the caller handles itself.
+ * options came from, for the message.
  */
 export function validateSocketOptions(
   options: unknown,
   source = "options",
-  allowed: ReadonlySet<string> = new Set(),
 ): asserts options is SocketOptions {
   if (options === undefined) return;
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
@@ -141,7 +140,7 @@ export function validateSocketOptions(
   }
   const record = options as Record<string, unknown>;
   for (const name of Object.keys(record)) {
-    if (!KNOWN_OPTIONS.has(name) && !allowed.has(name)) {
+    if (!KNOWN_OPTIONS.has(name)) {
       throw new TypeError(`sockstate: unknown option ${JSON.stringify(name)} in ${source}`);
     }
   }

@@ -1,5 +1,6 @@
-/** Actor systems shared by a client's uninspected sockets, in small groups. */
+/** Actor systems shared by a client's sockets that have no `inspect` or `debug` option (both inspect), in small groups. */
 import { type AnyActorRef, createActor, fromCallback } from "xstate";
+import { noop } from "../machines/connection.utils";
 
 /**
  * Sockets that nobody inspects share actor systems: a system and its scheduler cost
@@ -31,7 +32,7 @@ export function joinSharedSystem(runtime: object): SharedSystem {
   }
   let group = groups.find((candidate) => candidate.sockets < SOCKETS_PER_SYSTEM);
   if (!group) {
-    group = { parent: createActor(fromCallback(() => {})).start(), sockets: 0, groups };
+    group = { parent: createActor(fromCallback(noop)).start(), sockets: 0, groups };
     groups.push(group);
   }
   group.sockets += 1;
