@@ -230,6 +230,10 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       receive((command) => {
         if (!attached) return;
         switch (command.type) {
+          case "command.confirm":
+            // Not OPEN: the server's close frame is in and its close event follows.
+            if (ws.readyState === OPEN) sendBack({ type: "socket.confirmed" });
+            break;
           case "command.probe": {
             const idleFor = now() - lastInboundAt;
             sendBack(idleFor >= input.heartbeatInterval ? { type: "socket.silent" } : { type: "socket.active", idleFor });

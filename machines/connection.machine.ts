@@ -130,6 +130,7 @@ export const connectionMachine = setup({
         event.type === "connection.close" ? { code: event.code, reason: event.reason } : { code: 1000, reason: "" },
     }),
     notePingSent: assign({ pingSentAt: () => Date.now() }),
+    confirmSocket: sendTo("socket", { type: "command.confirm" }),
     probeSocket: sendTo("socket", { type: "command.probe" }),
     pingSocket: sendTo("socket", { type: "command.ping" }),
     closeSocket: sendTo("socket", ({ context }) => ({
@@ -216,10 +217,13 @@ export const connectionMachine = setup({
           tags: ["open"],
           initial: "live",
           after: {
-            openConfirmation: { actions: "announceEstablished" },
+            // A refusal (accept, then close at once) may still be in its closing handshake
+            // when the window ends: only a socket that is still OPEN is announced.
+            openConfirmation: { actions: "confirmSocket" },
             stableUptime: { actions: "resetAttempts" },
           },
           on: {
+            "socket.confirmed": { actions: "announceEstablished" },
             "connection.close": { target: "closing", actions: "recordCloseRequest" },
           },
           states: {

@@ -54,7 +54,9 @@ export type SocketEvent =
   /** Nothing arrived for a whole heartbeat interval. */
   | { type: "socket.silent" }
   /** The first frame after a ping arrived. */
-  | { type: "socket.alive" };
+  | { type: "socket.alive" }
+  /** The socket is still OPEN when the confirmation window ends (no close frame has come). */
+  | { type: "socket.confirmed" };
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =
@@ -71,13 +73,15 @@ export type ConnectionEvent = SocketEvent | FacadeEvent | ClockEvent;
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
-  /** The connection stayed open for the confirmation window: the server accepted it. */
+  /** The connection stayed OPEN for the confirmation window: the server accepted it. */
   | { type: "established" }
   | { type: "reconnecting"; attempt: number }
   | { type: "error"; error: unknown };
 
 /** Commands the machine sends to its socket actor. */
 export type SocketCommand =
+  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING). */
+  | { type: "command.confirm" }
   /** Report `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
   | { type: "command.probe" }
   /** Send `{"type":"ping"}` and report the next inbound frame as `socket.alive`. */

@@ -93,8 +93,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-open-confirmation",
     fault: "the open connection is never announced as established (connect() never resolves)",
-    find: `openConfirmation: { actions: "announceEstablished" },`,
-    replace: "openConfirmation: {},",
+    find: `"socket.confirmed": { actions: "announceEstablished" },`,
+    replace: `"socket.confirmed": {},`,
   },
   {
     name: "no-close-timeout",

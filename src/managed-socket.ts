@@ -214,10 +214,7 @@ export class ManagedWebSocket {
     this.#actor.on("*", (event) => {
       switch (event.type) {
         case "established":
-          // A refusal (accept, then close at once) may still be in its closing handshake when
-          // the confirmation window ends: a socket that already received a close frame is
-          // CLOSING, not OPEN, and must not resolve `connect*`.
-          if (port.transport?.readyState !== OPEN) return;
+          // The machine announces only a socket still OPEN after the confirmation window.
           // Queued messages wait for the server to accept the connection: flushed into a
           // connection that is refused at once (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();

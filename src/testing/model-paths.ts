@@ -7,7 +7,8 @@
  * long enough to be stable), and a model event is a {@link Stimulus}. Each stimulus becomes
  * the machine events it causes in the real world, stepped with the pure `transition()`;
  * commands the machine sends its socket actor are answered the way the actor answers
- * them (a probe gets `socket.silent` or `socket.active`, a detached close `socket.closed`).
+ * them (a probe gets `socket.silent` or `socket.active`, a confirmation request
+ * `socket.confirmed`, a detached close `socket.closed`).
  */
 import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
 import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
@@ -209,6 +210,8 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
     case "socket.active":
     case "socket.silent":
       return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
+    case "socket.confirmed":
+      return []; // its answer to `command.confirm`, caused by `time.pass openConfirmation`
     case "connection.close":
       return userCloses(state);
     case "connection.wake":
@@ -263,7 +266,10 @@ function socketAnswers(actions: ReadonlyArray<{ type: string; params?: unknown }
     const { to, event } = action.params as { to: unknown; event: MachineEvent };
     const target = typeof to === "string" ? to : (to as { id?: string } | undefined)?.id;
     if (target !== "socket") continue;
-    if (event.type === "command.probe") {
+    if (event.type === "command.confirm") {
+      // In the model a server close is one stimulus: an open socket is never CLOSING here.
+      answers.push({ type: "socket.confirmed" });
+    } else if (event.type === "command.probe") {
       answers.push(stimulus.type === "time.pass" && stimulus.linkActive ? { type: "socket.active", idleFor: 1 } : { type: "socket.silent" });
     } else if (event.type === "command.close" && event.detach) {
       answers.push({ type: "socket.closed", code: event.code, reason: event.reason, wasClean: false });
