@@ -35,6 +35,8 @@ export interface ManagedWebSocketInit {
   /** The public URL, without the ticket. */
   url: string;
   options: ResolvedSocketOptions;
+  /** `options` as the machine takes them (see `toConnectionSettings`). */
+  settings: ConnectionSettings;
   runtime: Omit<ConnectionRuntime, "port">;
   /** Called once when the socket reaches `closed`. */
   onClosed?: (socket: ManagedWebSocket) => void;
@@ -122,22 +124,6 @@ class FacadePort implements SocketPort {
   }
 }
 
-/**
- * The machine's settings: the resolved options without `debug` and `inspect`. Sockets
- * made with the client's defaults share one resolved object, and so one settings object.
- */
-const settingsCache = new WeakMap<ResolvedSocketOptions, ConnectionSettings>();
-
-function settingsOf(options: ResolvedSocketOptions): ConnectionSettings {
-  let settings = settingsCache.get(options);
-  if (!settings) {
-    const { debug: _debug, inspect: _inspect, ...rest } = options;
-    settings = rest;
-    settingsCache.set(options, settings);
-  }
-  return settings;
-}
-
 /** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
@@ -197,7 +183,7 @@ export class ManagedWebSocket {
         path: init.path,
         apiUrl: init.apiUrl,
         wsUrl: init.wsUrl,
-        settings: settingsOf(init.options),
+        settings: init.settings,
         port,
       },
       ...(inspect ? { inspect } : { parent: this.#joinSystem(init.runtime) }),

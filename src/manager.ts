@@ -3,7 +3,14 @@ import { buildSocketUrl } from "../machines/connection.utils";
 import { requestTicket } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
 import { ManagedWebSocket } from "./managed-socket";
-import { type ResolvedSocketOptions, resolveSocketOptions, type SocketOptions, validateSocketOptions } from "./options";
+import {
+  type ConnectionSettings,
+  type ResolvedSocketOptions,
+  resolveSocketOptions,
+  type SocketOptions,
+  toConnectionSettings,
+  validateSocketOptions,
+} from "./options";
 
 /** What the client hands its manager. */
 export interface ManagerConfig {
@@ -55,6 +62,8 @@ export class WebSocketManager {
    * frozen, by every socket opened without options of its own.
    */
   readonly #defaults: ResolvedSocketOptions;
+  /** `#defaults` as the machine takes them: one settings object for all those sockets. */
+  readonly #defaultSettings: ConnectionSettings;
   readonly #sockets = new Map<string, ManagedWebSocket>();
 
   constructor(config: ManagerConfig) {
@@ -62,6 +71,7 @@ export class WebSocketManager {
     const defaults = resolveSocketOptions(config.defaults);
     Object.freeze(defaults.params);
     this.#defaults = Object.freeze(defaults);
+    this.#defaultSettings = Object.freeze(toConnectionSettings(this.#defaults));
   }
 
   /** Sockets of this manager that are not yet `closed`. */
@@ -109,9 +119,8 @@ export class WebSocketManager {
     checkPath(path);
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
     validateSocketOptions(options, "socket options");
-    const resolved = hasOwnSettings(options)
-      ? resolveSocketOptions(this.#defaults, options)
-      : this.#defaults;
+    const own = hasOwnSettings(options);
+    const resolved = own ? resolveSocketOptions(this.#defaults, options) : this.#defaults;
     this.#sockets.get(key)?.destroy();
     this.#sockets.delete(key);
 
@@ -123,6 +132,7 @@ export class WebSocketManager {
       wsUrl,
       url: buildSocketUrl(wsUrl, path, resolved.params),
       options: resolved,
+      settings: own ? toConnectionSettings(resolved) : this.#defaultSettings,
       runtime,
       onClosed: this.#release,
     });

@@ -125,6 +125,12 @@ export type ResolvedSocketOptions = ConnectionSettings & {
   inspect: InspectOption | undefined;
 };
 
+/** The machine's settings: the resolved options without `debug` and `inspect`. */
+export function toConnectionSettings(options: ResolvedSocketOptions): ConnectionSettings {
+  const { debug: _debug, inspect: _inspect, ...settings } = options;
+  return settings;
+}
+
 /**
  * Checks `options` and throws a `TypeError` that names the first bad option, or an
  * unknown one (a misspelled option would otherwise be ignored). `source` says where the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SOCKET_OPTIONS, resolveSocketOptions, validateSocketOptions } from "../../src/options";
+import { DEFAULT_SOCKET_OPTIONS, resolveSocketOptions, toConnectionSettings, validateSocketOptions } from "../../src/options";
 
 describe("socket options", () => {
   it("has the defaults of SPEC §3", () => {
@@ -21,6 +21,14 @@ describe("socket options", () => {
     expect(resolved.reconnectDelay).toBe(9);
     expect(resolved.heartbeatInterval).toBe(7);
     expect(resolved.heartbeatTimeout).toBe(10000);
+  });
+
+  it("gives the machine every resolved option but debug and inspect", () => {
+    const resolved = resolveSocketOptions({ reconnectDelay: 5, params: { v: 2 }, debug: true, inspect: () => {} });
+    const settings = toConnectionSettings(resolved);
+    expect(settings).toEqual({ ...DEFAULT_SOCKET_OPTIONS, debug: undefined, reconnectDelay: 5, params: { v: 2 } });
+    expect(Object.keys(settings)).not.toContain("debug");
+    expect(Object.keys(settings)).not.toContain("inspect");
   });
 
   it.each([
