@@ -13,6 +13,7 @@ import { createClient } from "../dist/index.mjs";
 import type { SocketOptions } from "../dist/index.mjs";
 import type { BenchServer } from "./processes";
 import { OPEN_PREFIX, TICKETED_PREFIX } from "./protocol";
+import { deferred } from "./stats";
 
 export const CLIENT_NAMES = ["raw ws", "sockstate", "partysocket", "reconnecting-websocket"] as const;
 /**
@@ -61,6 +62,8 @@ export interface BenchClient {
 export function createBenchClient(name: ClientName, server: BenchServer, options: ConnectOptions = {}): BenchClient {
   const WS = options.WebSocket ?? WebSocket;
   const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${path}`;
+  // partysocket and reconnecting-websocket take the same options.
+  const peerOptions = { WebSocket: WS, ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}) };
   switch (name) {
     case "raw ws":
     case RAW_WS_WEBSOCKET_API:
@@ -74,26 +77,12 @@ export function createBenchClient(name: ClientName, server: BenchServer, options
     case "partysocket":
       return {
         name,
-        connect: (path, listeners) =>
-          wrapEventTarget(
-            new PartySocket(openUrl(path), undefined, {
-              WebSocket: WS,
-              ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}),
-            }),
-            listeners,
-          ),
+        connect: (path, listeners) => wrapEventTarget(new PartySocket(openUrl(path), undefined, peerOptions), listeners),
       };
     case "reconnecting-websocket":
       return {
         name,
-        connect: (path, listeners) =>
-          wrapEventTarget(
-            new ReconnectingWebSocket(openUrl(path), [], {
-              WebSocket: WS,
-              ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}),
-            }),
-            listeners,
-          ),
+        connect: (path, listeners) => wrapEventTarget(new ReconnectingWebSocket(openUrl(path), [], peerOptions), listeners),
       };
   }
 }
@@ -135,11 +124,10 @@ function connectRaw(
     close: () => {
       closing = true;
       if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-      const done = new Promise<void>((resolve) => {
-        closed = resolve;
-      });
+      const done = deferred();
+      closed = done.resolve;
       ws.close();
-      return done;
+      return done.promise;
     },
   };
 }
@@ -166,11 +154,10 @@ function sockstateClient(server: BenchServer, WS: WebSocketClass, options: Conne
         send: (data) => socket.send(data),
         close: () => {
           if (socket.state === "closed") return Promise.resolve();
-          const done = new Promise<void>((resolve) => {
-            closed = resolve;
-          });
+          const done = deferred();
+          closed = done.resolve;
           socket.close();
-          return done;
+          return done.promise;
         },
       };
     },
@@ -199,11 +186,10 @@ function wrapEventTarget(socket: EventTargetSocket, listeners: Listeners): Bench
     send: (data) => socket.send(data),
     close: () => {
       closing = true;
-      const done = new Promise<void>((resolve) => {
-        closed = resolve;
-      });
+      const done = deferred();
+      closed = done.resolve;
       socket.close();
-      return done;
+      return done.promise;
     },
   };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createActor, fromCallback, setup } from "xstate";
 import { connectionMachine, createConnectionActors } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
-import { sleep } from "./stats";
+import { kib, sleep } from "./stats";
 
 const COUNT = 1000;
 
@@ -67,7 +67,6 @@ async function perItem<T>(create: (i: number) => T, settle: number, release: (it
   return bytes;
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 async function measureFacade(): Promise<number> {
   const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket: FakeWebSocket, fetch: fetchTicket });
@@ -122,7 +121,7 @@ const only = process.argv[2];
 if (only) {
   // One scenario per process: nothing another scenario left behind is counted.
   const [label, run] = scenarios[only]!;
-  console.log(`  ${label} ${kb(await run())}`);
+  console.log(`  ${label} ${kib(await run())}`);
 } else {
   console.log(`per idle socket, ${COUNT} of each, heap + external after GC (built package, fake WebSocket):`);
   for (const name of Object.keys(scenarios)) {

@@ -93,7 +93,6 @@ export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) =
 export interface BenchServer {
   apiUrl: string;
   wsUrl: string;
-  port: number;
   /** Open WebSocket connections on the server. */
   connections(): Promise<number>;
   /** Destroys every stalled connection; resolves with how many. */
@@ -126,7 +125,6 @@ export async function startServer(pinning: Pinning): Promise<BenchServer> {
   return {
     apiUrl: `http://127.0.0.1:${ready.port}`,
     wsUrl: `ws://127.0.0.1:${ready.port}`,
-    port: ready.port,
     connections: () => request<number>("connections"),
     destroyStalled: () => request<number>("destroy-stalled"),
     cpu: () => request<NodeJS.CpuUsage>("cpu"),

@@ -7,7 +7,7 @@ import type { BundleSize } from "./bundle";
 import { CLIENT_NAMES, type ClientName, RAW_WS_WEBSOCKET_API } from "./clients";
 import type { ScaleResult } from "./scale";
 import type { Plan } from "./scenarios";
-import { max, median, min } from "./stats";
+import { kib, max, median, min } from "./stats";
 
 export type MetricId =
   | "inbound"
@@ -33,7 +33,6 @@ interface Metric {
   ratio?: RatioKind;
 }
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value: number) => (value >= 100 ? `${Math.round(value).toLocaleString("en-US")} ms` : `${value.toFixed(2)} ms`);
 const count = (value: number) => value.toLocaleString("en-US");
 

@@ -34,6 +34,9 @@ export interface Deferred<T> {
   reject(error: unknown): void;
 }
 
+/** Bytes as kilobytes (1,024), one decimal: `15.5 KB`. */
+export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
