@@ -97,6 +97,12 @@ const MUTANTS: Mutant[] = [
     replace: `"socket.confirmed": {},`,
   },
   {
+    name: "confirm-without-asking",
+    fault: "the confirmation window announces established without asking the socket: a refusal whose close frame is in resolves connect()",
+    find: `openConfirmation: { actions: "confirmSocket" },`,
+    replace: `openConfirmation: { actions: "announceEstablished" },`,
+  },
+  {
     name: "no-close-timeout",
     fault: "a requested close waits forever for the server's close frame",
     find: `after: { closeTimeout: { target: "#connection.closed" } },`,

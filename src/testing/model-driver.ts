@@ -142,6 +142,8 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
   const timerNow = () => Date.now() - clockJumps;
   /** When the heartbeat interval of the current `live` state is due, on the timers' clock. */
   let heartbeatDueAt: number | undefined;
+  /** When the open-confirmation window of the current open connection ends, on the timers' clock. */
+  let confirmationDueAt: number | undefined;
 
   const inspect = (event: InspectionEvent) => {
     coverage?.inspect(event);
@@ -153,6 +155,10 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     };
     const wasLive = microsteps.at(-1)?.value;
     microsteps.push({ event: cause, taken: _transitions.length > 0, value: snapshot.value });
+    const opened = (value: unknown) => value !== undefined && stateName(value).startsWith("socket.open");
+    if (opened(snapshot.value) && !opened(wasLive)) {
+      confirmationDueAt = timerNow() + OPEN_CONFIRMATION_DELAY;
+    }
     if (stateName(snapshot.value) === "socket.open.live" && stateName(wasLive) !== "socket.open.live") {
       // The machine's heartbeatInterval delay: shortened by the idle time a probe reported.
       heartbeatDueAt = timerNow() + modelOptions.heartbeatInterval - (cause.type === "socket.active" ? (cause.idleFor ?? 0) : 0);
@@ -191,6 +197,14 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
         return network.refuse(stimulus.code);
       case "server.close":
         return network.close(stimulus.code);
+      case "server.closeLate": {
+        if (confirmationDueAt === undefined) throw new Error("model driver: no connection has opened");
+        // The close frame 1 ms before the window ends, the close event 1 ms after it.
+        await timers.advanceTimersByTimeAsync(Math.max(0, confirmationDueAt - timerNow() - 1));
+        network.receiveCloseFrame();
+        await timers.advanceTimersByTimeAsync(2);
+        return network.close(stimulus.code);
+      }
       case "server.pong":
         return network.send(PONG_FRAME);
       case "server.error":

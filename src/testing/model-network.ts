@@ -75,6 +75,8 @@ export interface ModelNetwork {
   refuse(code: number, reason?: string): void;
   /** Closes the newest, open socket from the server with `code` (1006: the connection dropped). */
   close(code: number, reason?: string): void;
+  /** The server's close frame reaches the newest, open socket: `CLOSING` until `close()` delivers the close event. */
+  receiveCloseFrame(): void;
   /** Sends a text frame on the newest, open socket. */
   send(data: string): void;
   /** Fires an `error` event on the newest socket. */
@@ -270,6 +272,10 @@ export function createModelNetwork(options: ModelNetworkOptions = {}): ModelNetw
     close(code, reason = "") {
       const [record, socket] = newest("open", "close");
       end(record, socket, code, reason, code !== 1006);
+    },
+    receiveCloseFrame() {
+      const [, socket] = newest("open", "receive a close frame");
+      socket.readyState = CLOSING;
     },
     send(data) {
       const [, socket] = newest("open", "send");

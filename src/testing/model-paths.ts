@@ -122,6 +122,11 @@ function isTimely(delay: string, state: ModelState): boolean {
 const TICKET_ANSWERS: readonly Stimulus[] = ([200, 401, 500, "network"] as const).map((answer) => ({ type: "ticket.answer", answer }));
 const HANDSHAKE_FAILURES: readonly Stimulus[] = [1006, 4001, 4003].map((code) => ({ type: "server.refuse", code }));
 const SERVER_CLOSES: readonly Stimulus[] = [1006, 1011, 4001, 4003, 4004, 1008].map((code) => ({ type: "server.close", code }));
+/** A refusal whose close event comes just after the confirmation window: terminal, and one that is retried. */
+const LATE_REFUSALS: readonly Stimulus[] = [4003, 1011].map((code) => ({ type: "server.closeLate", code }));
+
+/** Server closes that can happen to an open connection: late refusals only while it is unconfirmed. */
+const serverCloses = (state: ModelState): Stimulus[] => (state.confirmed ? [...SERVER_CLOSES] : [...SERVER_CLOSES, ...LATE_REFUSALS]);
 const WAKES: readonly Stimulus[] = (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
 
 /** The user's ways to end a socket. */
@@ -162,7 +167,7 @@ function worldStimuli(state: ModelState): Stimulus[] {
   }
   if (snapshot.matches({ socket: { open: "live" } })) {
     return [
-      ...SERVER_CLOSES,
+      ...serverCloses(state),
       { type: "server.error" },
       ...timePasses("openConfirmation", state),
       ...timePasses("stableUptime", state),
@@ -174,7 +179,7 @@ function worldStimuli(state: ModelState): Stimulus[] {
   if (snapshot.matches({ socket: { open: "awaitingPong" } })) {
     return [
       { type: "server.pong" },
-      ...SERVER_CLOSES,
+      ...serverCloses(state),
       ...timePasses("openConfirmation", state),
       ...timePasses("heartbeatTimeout", state),
       ...always,
@@ -197,7 +202,7 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
       return [{ type: "server.accept" }];
     case "socket.closed":
       if (snapshot.matches({ socket: "handshake" })) return [...HANDSHAKE_FAILURES];
-      if (snapshot.matches({ socket: "open" })) return [...SERVER_CLOSES];
+      if (snapshot.matches({ socket: "open" })) return serverCloses(state);
       if (snapshot.matches({ socket: "closing" })) return [{ type: "server.closeAck" }];
       return []; // dropping answers its own close at once
     case "socket.error":
@@ -220,6 +225,20 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
       return clockJumps(state);
   }
   throw new Error(`the connection model has no stimulus for the machine event "${eventType}"; add one to model-paths.ts`);
+}
+
+/** The event of the machine's `after` delay `timer` in the active states; none when no such timer runs. */
+function afterEvent(machine: AnyStateMachine, snapshot: ConnectionSnapshot, timer: ModelTimer): MachineEvent | undefined {
+  const type = activeNodes(machine, snapshot)
+    .reverse()
+    .flatMap((node) => [...node.transitions.keys()])
+    .find((key) => key.startsWith(`xstate.after.${timer}.`));
+  return type ? { type } : undefined;
+}
+
+/** What a stimulus delivers after the machine has handled its first event and the socket actor's answers. */
+function laterEventOf(stimulus: Stimulus): MachineEvent | undefined {
+  return stimulus.type === "server.closeLate" ? { type: "socket.closed", code: stimulus.code, reason: "", wasClean: true } : undefined;
 }
 
 /** The machine event a stimulus delivers first. */
@@ -246,14 +265,12 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
       return { type: "connection.wake" };
     case "time.jump":
       return { type: "clock.jumped", by: 5000 };
+    case "server.closeLate":
+      // The confirmation window ends first (the socket is CLOSING); the close event follows.
+      return afterEvent(machine, snapshot, "openConfirmation");
     case "time.pass": {
-      const type = activeNodes(machine, snapshot)
-        .reverse()
-        .flatMap((node) => [...node.transitions.keys()])
-        .find((key) => key.startsWith(`xstate.after.${stimulus.timer}.`));
-      // No such timer runs here: time passes and nothing happens.
-      if (!type) return undefined;
-      return stimulus.late ? { type, late: true } : { type };
+      const event = afterEvent(machine, snapshot, stimulus.timer);
+      return event && stimulus.late ? { ...event, late: true } : event;
     }
   }
 }
@@ -267,8 +284,8 @@ function socketAnswers(actions: ReadonlyArray<{ type: string; params?: unknown }
     const target = typeof to === "string" ? to : (to as { id?: string } | undefined)?.id;
     if (target !== "socket") continue;
     if (event.type === "command.confirm") {
-      // In the model a server close is one stimulus: an open socket is never CLOSING here.
-      answers.push({ type: "socket.confirmed" });
+      // Still OPEN, unless the server's close frame is already in (a late refusal).
+      if (stimulus.type !== "server.closeLate") answers.push({ type: "socket.confirmed" });
     } else if (event.type === "command.probe") {
       answers.push(stimulus.type === "time.pass" && stimulus.linkActive ? { type: "socket.active", idleFor: 1 } : { type: "socket.silent" });
     } else if (event.type === "command.close" && event.detach) {
@@ -287,10 +304,16 @@ function modelMachine(machine: AnyStateMachine): AnyStateMachine {
 
 function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): { state: ModelState; events: string[] } {
   const first = machineEventOf(machine, state.machine, stimulus);
+  let later = laterEventOf(stimulus);
   const queue: MachineEvent[] = first ? [first] : [];
   const events: string[] = [];
   let snapshot = state.machine;
-  while (queue.length > 0 && snapshot.status === "active") {
+  while (snapshot.status === "active") {
+    if (queue.length === 0 && later) {
+      queue.push(later);
+      later = undefined;
+    }
+    if (queue.length === 0) break;
     const event = queue.shift()!;
     if (machine.getTransitionData(snapshot as never, event).length > 0) events.push(event.type);
     const [next, actions] = transition(machine, snapshot as never, event);

@@ -29,6 +29,12 @@ export type Stimulus =
   | { type: "server.refuse"; code: number }
   /** The server closes the open socket with `code` (1006: the connection dropped). */
   | { type: "server.close"; code: number }
+  /**
+   * A refusal racing the open confirmation: the server's close frame with `code` arrives
+   * just before the confirmation window ends (the socket is `CLOSING`), its close event
+   * just after.
+   */
+  | { type: "server.closeLate"; code: number }
   /** The server answers a heartbeat ping with `{"type":"pong"}`. */
   | { type: "server.pong" }
   /** The socket reports an `error` event. */
@@ -84,6 +90,8 @@ export function describeStimulus(stimulus: Stimulus): string {
       return `handshake fails ${stimulus.code}`;
     case "server.close":
       return `server closes ${stimulus.code}`;
+    case "server.closeLate":
+      return `server closes ${stimulus.code} as the confirmation window ends`;
     case "server.pong":
       return "server pongs";
     case "server.error":

@@ -123,6 +123,8 @@ export class SpecOracle {
         return;
       case "server.refuse":
       case "server.close":
+      // A refusal whose close frame came inside the confirmation window: never confirmed (§2).
+      case "server.closeLate":
         this.link = "none";
         this.pingOutstanding = false;
         this.#serverClosed(e, stimulus.code);
