@@ -9,7 +9,7 @@
  *   npm run bench -- --only inbound,memory   some scenarios only (inbound, outbound,
  *                                      memory, reconnect, half-open, bundle, scale)
  *
- * sockstate is measured as built (`dist/`): `prebench` (bench/ensure-dist.ts) rebuilds it
+ * sockstate is measured as built (`dist/`): `prebench` (scripts/ensure-dist.ts) rebuilds it
  * when it is missing or older than a source file.
  *
  * The server runs in its own process (bench/server.ts) on 127.0.0.1; this process and
