@@ -22,12 +22,19 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { CHROMIUM_PATH, launchChromium } from "../tests/support/chromium";
-import { median } from "./stats";
+import { CHROMIUM_PATH, hasChromium, launchChromium } from "../tests/support/chromium";
+import { median, withTimeout } from "./stats";
 
 const [frames = 50_000, rounds = 11] = process.argv.slice(2).filter((arg) => !arg.startsWith("--")).map(Number);
 const CDP = process.argv.includes("--cdp");
 const MODES = ["bare", "stamp", "now"] as const;
+/** Generous: ~140 µs a frame over the DevTools protocol, three modes, warm-up included. */
+const RUN_TIMEOUT = 60_000 + frames * (rounds + 1) * 3 * 0.5;
+
+if (!hasChromium()) {
+  console.error(`browser-stamp: no chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  process.exit(1);
+}
 
 /** `count` unmasked text frames of 100 bytes each, as one buffer. */
 function flood(count: number): Buffer {
@@ -90,22 +97,32 @@ await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 const pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
 
 let times: Record<string, number[]>;
-if (CDP) {
-  const browser = await launchChromium();
-  const tab = await browser.newPage();
-  await tab.goto(pageUrl);
-  times = (await tab.evaluate(() => (window as unknown as { runAll(): Promise<unknown> }).runAll())) as Record<string, number[]>;
-  await browser.close();
-} else {
-  const profile = join(tmpdir(), `sockstate-browser-stamp-${process.pid}`);
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-  const chromium = spawn(CHROMIUM_PATH, [...flags, `--user-data-dir=${profile}`, pageUrl], { stdio: "ignore" });
-  times = JSON.parse(await reported) as Record<string, number[]>;
-  chromium.kill("SIGKILL");
-  rmSync(profile, { recursive: true, force: true });
+try {
+  if (CDP) {
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(pageUrl);
+      const all = tab.evaluate(() => (window as unknown as { runAll(): Promise<unknown> }).runAll());
+      times = (await withTimeout(all, RUN_TIMEOUT, "the rounds in chromium")) as Record<string, number[]>;
+    } finally {
+      await browser.close();
+    }
+  } else {
+    const profile = join(tmpdir(), `sockstate-browser-stamp-${process.pid}`);
+    const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+    const chromium = spawn(CHROMIUM_PATH, [...flags, `--user-data-dir=${profile}`, pageUrl], { stdio: "ignore" });
+    try {
+      times = JSON.parse(await withTimeout(reported, RUN_TIMEOUT, "the rounds in chromium")) as Record<string, number[]>;
+    } finally {
+      chromium.kill("SIGKILL");
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }
+} finally {
+  http.close();
+  wss.close();
 }
-http.close();
-wss.close();
 
 console.log(`${frames} frames per burst, ${rounds} rounds, chromium ${CDP ? "driven over the DevTools protocol" : "without DevTools attached"}`);
 for (const mode of MODES) {

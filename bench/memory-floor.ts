@@ -67,7 +67,6 @@ async function perItem<T>(create: (i: number) => T, settle: number, release: (it
   return bytes;
 }
 
-
 async function measureFacade(): Promise<number> {
   const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket: FakeWebSocket, fetch: fetchTicket });
   return perItem(

@@ -55,7 +55,11 @@ export type SocketEvent =
   | { type: "socket.silent" }
   /** The first frame after a ping arrived. */
   | { type: "socket.alive" }
-  /** The socket is still OPEN when the confirmation window ends (no close frame has come). */
+  /**
+   * The socket is still OPEN when the confirmation window ends (no close frame has come).
+   * Only in answer to `command.confirm`, at most once per connection: it makes the machine
+   * emit `established`.
+   */
   | { type: "socket.confirmed" };
 
 /** Events the facade sends to the machine. */

@@ -156,8 +156,8 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     const wasLive = microsteps.at(-1)?.value;
     microsteps.push({ event: cause, taken: _transitions.length > 0, value: snapshot.value });
     const opened = (value: unknown) => value !== undefined && stateName(value).startsWith("socket.open");
-    if (opened(snapshot.value) && !opened(wasLive)) {
-      confirmationDueAt = timerNow() + OPEN_CONFIRMATION_DELAY;
+    if (opened(snapshot.value) !== opened(wasLive)) {
+      confirmationDueAt = opened(snapshot.value) ? timerNow() + OPEN_CONFIRMATION_DELAY : undefined;
     }
     if (stateName(snapshot.value) === "socket.open.live" && stateName(wasLive) !== "socket.open.live") {
       // The machine's heartbeatInterval delay: shortened by the idle time a probe reported.
@@ -198,9 +198,11 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
       case "server.close":
         return network.close(stimulus.code);
       case "server.closeLate": {
-        if (confirmationDueAt === undefined) throw new Error("model driver: no connection has opened");
+        if (confirmationDueAt === undefined || confirmationDueAt <= timerNow()) {
+          throw new Error("model driver: a late refusal needs an open connection whose confirmation window has not ended");
+        }
         // The close frame 1 ms before the window ends, the close event 1 ms after it.
-        await timers.advanceTimersByTimeAsync(Math.max(0, confirmationDueAt - timerNow() - 1));
+        await timers.advanceTimersByTimeAsync(confirmationDueAt - timerNow() - 1);
         network.receiveCloseFrame();
         await timers.advanceTimersByTimeAsync(2);
         return network.close(stimulus.code);

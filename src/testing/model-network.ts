@@ -275,10 +275,12 @@ export function createModelNetwork(options: ModelNetworkOptions = {}): ModelNetw
     },
     receiveCloseFrame() {
       const [, socket] = newest("open", "receive a close frame");
+      if (socket.readyState !== OPEN) throw new Error("model network: the newest socket already has a close frame");
       socket.readyState = CLOSING;
     },
     send(data) {
       const [, socket] = newest("open", "send");
+      if (socket.readyState !== OPEN) throw new Error("model network: cannot send after the close frame");
       dispatch(socket, "message", new MessageEvent("message", { data }));
     },
     error() {

@@ -8,7 +8,8 @@
  * the machine events it causes in the real world, stepped with the pure `transition()`;
  * commands the machine sends its socket actor are answered the way the actor answers
  * them (a probe gets `socket.silent` or `socket.active`, a confirmation request
- * `socket.confirmed`, a detached close `socket.closed`).
+ * `socket.confirmed` unless the server's close frame is already in, a detached close
+ * `socket.closed`).
  */
 import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
 import { getAdjacencyMap, getShortestPaths } from "xstate/graph";

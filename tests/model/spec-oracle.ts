@@ -123,7 +123,8 @@ export class SpecOracle {
         return;
       case "server.refuse":
       case "server.close":
-      // A refusal whose close frame came inside the confirmation window: never confirmed (§2).
+      // A refusal whose close frame came inside the confirmation window: never confirmed
+      // (README: connect* resolves only once the server has had its chance to refuse).
       case "server.closeLate":
         this.link = "none";
         this.pingOutstanding = false;

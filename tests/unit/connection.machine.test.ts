@@ -3,11 +3,11 @@
  * `connectionMachine.provide({ actors: createConnectionActors(runtime) })`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createActor } from "xstate";
+import { type AnyActorRef, createActor } from "xstate";
 import { createConnectionActors } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
 import { READY_STATE } from "../../machines/connection.utils";
-import { DEFAULT_SOCKET_OPTIONS } from "../../src/options";
+import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
 
 /** A socket the test opens and closes by hand; `closeFrame()` is the server's close frame arriving. */
 class HandSocket {
@@ -40,6 +40,9 @@ class HandSocket {
 
 const ticketFetch = (async () => new Response(JSON.stringify({ ticket: "t-1" }), { status: 200 })) as typeof fetch;
 
+/** Actors of the current test, stopped after it whether it passed or not. */
+const started: AnyActorRef[] = [];
+
 function startMachine() {
   const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: HandSocket, fetch: ticketFetch }) });
   const actor = createActor(machine, {
@@ -48,12 +51,13 @@ function startMachine() {
       path: "/chat/1",
       apiUrl: "http://api.test",
       wsUrl: "ws://api.test",
-      settings: { ...DEFAULT_SOCKET_OPTIONS, params: {} },
+      settings: toConnectionSettings(resolveSocketOptions()),
     },
   });
   const emitted: string[] = [];
   actor.on("*", (event) => emitted.push(event.type));
   actor.start();
+  started.push(actor);
   return { actor, emitted };
 }
 
@@ -70,6 +74,7 @@ describe("the connection machine without the facade", () => {
     HandSocket.last = undefined;
   });
   afterEach(() => {
+    for (const actor of started.splice(0)) actor.stop();
     vi.useRealTimers();
   });
 
@@ -80,7 +85,16 @@ describe("the connection machine without the facade", () => {
     expect(emitted).not.toContain("established");
     await vi.advanceTimersByTimeAsync(1);
     expect(emitted).toEqual(["established"]);
-    actor.stop();
+    expect(actor.getSnapshot().matches({ socket: "open" })).toBe(true);
+  });
+
+  it("asks the socket when the window ends in the middle of a heartbeat ping", async () => {
+    const { actor, emitted } = startMachine();
+    await openedSocket();
+    actor.send({ type: "connection.wake" }); // the page came back: a ping goes out at once
+    expect(actor.getSnapshot().matches({ socket: { open: "awaitingPong" } })).toBe(true);
+    await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
+    expect(emitted).toEqual(["established"]);
   });
 
   it("does not announce a socket whose close frame arrived inside the window, and rejects it on the close event", async () => {
