@@ -1,14 +1,15 @@
 /**
  * Where an idle socket's memory goes, without `ws` or a server: per socket, the whole
- * facade over a fake WebSocket, the connection machine's actor alone, and XState's own
- * floor for that shape. Measures the built package (`dist/`; run `npm run build` first).
+ * facade over a fake WebSocket, the connection machine's actor alone, XState's own floor
+ * for that shape, and the machine's bare snapshot stepped with `transition()` (no actor).
+ * Measures the built package (`dist/`; run `npm run build` first).
  *
  *   node --expose-gc --import tsx bench/memory-floor.ts
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createActor, fromCallback, setup } from "xstate";
-import { connectionMachine, createConnectionActors } from "../dist/machine.mjs";
+import { createActor, fromCallback, initialTransition, setup, transition } from "xstate";
+import { connectionMachine, createConnectionActors, Ticket } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
 import { kib, sleep } from "./stats";
 
@@ -107,6 +108,23 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
   return perItem(() => createActor(logic, { parent: root }).start(), 0);
 }
 
+/**
+ * No actor at all: the machine's snapshot in `socket.open.live`, stepped with the pure
+ * `transition()`, as a runtime of one's own would keep it. `transition()` still creates the
+ * invoked socket actor (unstarted, with an inert system of its own) in `children`; without
+ * `children` the snapshot is what such a runtime would hold if the socket lived outside it.
+ */
+async function pureSnapshot(withChildren: boolean): Promise<number> {
+  const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
+  return perItem((i) => {
+    const input = { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings };
+    let [snapshot] = initialTransition(connectionMachine, input);
+    [snapshot] = transition(connectionMachine, snapshot, { type: "xstate.done.actor.ticket", output: new Ticket("t") } as never);
+    [snapshot] = transition(connectionMachine, snapshot, { type: "socket.open" });
+    if (!snapshot.matches({ socket: { open: "live" } })) throw new Error("memory-floor: the pure snapshot did not reach socket.open.live");
+    return withChildren ? snapshot : { ...snapshot, children: {} };
+  }, 0);
+}
 
 const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
   facade: ["sockstate socket through createClient      ", measureFacade],
@@ -114,6 +132,8 @@ const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
   bare: ["XState floor: started actor (shared system) ", () => floor({ invoke: false, after: false })],
   invoke: ["              + one invoked callback actor  ", () => floor({ invoke: true, after: false })],
   after: ["              + one pending after timer     ", () => floor({ invoke: true, after: true })],
+  pure: ["no actor: pure transition() snapshot, open ", () => pureSnapshot(true)],
+  bareSnapshot: ["           the same without its children   ", () => pureSnapshot(false)],
 };
 
 const only = process.argv[2];
