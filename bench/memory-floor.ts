@@ -41,6 +41,10 @@ class FakeWebSocket {
 
 const fetchTicket = async () => new Response('{"ticket":"t"}', { status: 200 });
 
+/** The machine's input for connection `i`, with the default settings (no `debug`). */
+const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
+const machineInput = (i: number) => ({ key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings });
+
 function heap(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("run with node --expose-gc");
@@ -80,14 +84,9 @@ async function measureFacade(): Promise<number> {
 async function measureMachine(): Promise<number> {
   const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
   const parent = createActor(fromCallback(() => {})).start();
-  const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
   const port = { opened() {}, message() {}, detached() {} };
   return perItem(
-    (i) =>
-      createActor(machine, {
-        parent,
-        input: { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings, port },
-      }).start(),
+    (i) => createActor(machine, { parent, input: { ...machineInput(i), port } }).start(),
     300,
     (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
   );
@@ -115,10 +114,8 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
  * `children` the snapshot is what such a runtime would hold if the socket lived outside it.
  */
 async function pureSnapshot(withChildren: boolean): Promise<number> {
-  const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
   return perItem((i) => {
-    const input = { key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings };
-    let [snapshot] = initialTransition(connectionMachine, input);
+    let [snapshot] = initialTransition(connectionMachine, machineInput(i));
     [snapshot] = transition(connectionMachine, snapshot, { type: "xstate.done.actor.ticket", output: new Ticket("t") } as never);
     [snapshot] = transition(connectionMachine, snapshot, { type: "socket.open" });
     if (!snapshot.matches({ socket: { open: "live" } })) throw new Error("memory-floor: the pure snapshot did not reach socket.open.live");

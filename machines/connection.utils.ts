@@ -3,10 +3,10 @@
  * URL building with the ticket kept out of anything printable.
  */
 
-/** Close code the client uses when the heartbeat declares a connection dead. */
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
 
+/** Close code the client uses when the heartbeat declares a connection dead. */
 export const HEARTBEAT_TIMEOUT_CODE = 4000;
 /** The server rejected the ticket: refresh it and reconnect at once. */
 export const TICKET_REJECTED_CODE = 4001;

@@ -6,51 +6,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type AnyActorRef, createActor } from "xstate";
 import { createConnectionActors } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
-import { READY_STATE } from "../../machines/connection.utils";
 import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
+import { createModelNetwork, type ModelNetwork } from "../../src/testing/model-network";
 
-/** A socket the test opens and closes by hand; `closeFrame()` is the server's close frame arriving. */
-class HandSocket {
-  static last: HandSocket | undefined;
-  readyState: number = READY_STATE.CONNECTING;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: unknown) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    HandSocket.last = this;
-  }
-  accept(): void {
-    this.readyState = READY_STATE.OPEN;
-    this.onopen?.({ type: "open" });
-  }
-  /** The close frame is in: CLOSING until the close event. */
-  closeFrame(): void {
-    this.readyState = READY_STATE.CLOSING;
-  }
-  closeEvent(code: number): void {
-    this.readyState = READY_STATE.CLOSED;
-    this.onclose?.({ code, reason: "", wasClean: true });
-  }
-  send(): void {}
-  close(): void {
-    this.readyState = READY_STATE.CLOSED;
-  }
-}
-
-const ticketFetch = (async () => new Response(JSON.stringify({ ticket: "t-1" }), { status: 200 })) as typeof fetch;
+/** The in-memory ticket endpoint and WebSocket of the model tests: nothing happens until told. */
+let network: ModelNetwork;
 
 /** Actors of the current test, stopped after it whether it passed or not. */
 const started: AnyActorRef[] = [];
 
 function startMachine() {
-  const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: HandSocket, fetch: ticketFetch }) });
+  const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: network.WebSocket, fetch: network.fetch }) });
   const actor = createActor(machine, {
     input: {
       key: "chat:1",
       path: "/chat/1",
-      apiUrl: "http://api.test",
-      wsUrl: "ws://api.test",
+      apiUrl: network.apiUrl,
+      wsUrl: network.wsUrl,
       settings: toConnectionSettings(resolveSocketOptions()),
     },
   });
@@ -61,17 +33,19 @@ function startMachine() {
   return { actor, emitted };
 }
 
-async function openedSocket(): Promise<HandSocket> {
-  await vi.advanceTimersByTimeAsync(0); // the ticket request settles
-  const socket = HandSocket.last!;
-  socket.accept();
-  return socket;
+/** Answers the ticket request and completes the handshake. */
+async function openSocket(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0); // the ticket request goes out
+  network.answerTicket(200);
+  await vi.advanceTimersByTimeAsync(0); // the socket is created
+  network.accept();
+  await vi.advanceTimersByTimeAsync(0); // it opens
 }
 
 describe("the connection machine without the facade", () => {
   beforeEach(() => {
     vi.useFakeTimers();
-    HandSocket.last = undefined;
+    network = createModelNetwork();
   });
   afterEach(() => {
     for (const actor of started.splice(0)) actor.stop();
@@ -80,7 +54,7 @@ describe("the connection machine without the facade", () => {
 
   it("announces `established` once the socket stayed OPEN for the confirmation window", async () => {
     const { actor, emitted } = startMachine();
-    await openedSocket();
+    await openSocket();
     await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY - 1);
     expect(emitted).not.toContain("established");
     await vi.advanceTimersByTimeAsync(1);
@@ -90,7 +64,7 @@ describe("the connection machine without the facade", () => {
 
   it("asks the socket when the window ends in the middle of a heartbeat ping", async () => {
     const { actor, emitted } = startMachine();
-    await openedSocket();
+    await openSocket();
     actor.send({ type: "connection.wake" }); // the page came back: a ping goes out at once
     expect(actor.getSnapshot().matches({ socket: { open: "awaitingPong" } })).toBe(true);
     await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
@@ -99,12 +73,13 @@ describe("the connection machine without the facade", () => {
 
   it("does not announce a socket whose close frame arrived inside the window, and rejects it on the close event", async () => {
     const { actor, emitted } = startMachine();
-    const socket = await openedSocket();
+    await openSocket();
     await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY - 2);
-    socket.closeFrame(); // a refusal: accepted, then closed at once
+    network.receiveCloseFrame(); // a refusal: accepted, then closed at once
     await vi.advanceTimersByTimeAsync(2); // the window ends while the socket is CLOSING
     expect(emitted).toEqual([]);
-    socket.closeEvent(4003);
+    network.close(4003);
+    await vi.advanceTimersByTimeAsync(0); // the close event
     expect(emitted).toEqual(["error"]);
     expect(actor.getSnapshot().status).toBe("done");
     expect(actor.getSnapshot().context.error).toMatchObject({ name: "ConnectionRejectedError", code: 4003 });
