@@ -1,15 +1,17 @@
 /**
  * Where an idle socket's memory goes, without `ws` or a server: per socket, the whole
- * facade over a fake WebSocket, the connection machine's actor alone, XState's own floor
- * for that shape, and the machine's bare snapshot stepped with `transition()` (no actor).
+ * facade over a fake WebSocket (once announced, and once its stable-uptime timer fired),
+ * the connection machine's actor alone, XState's own floor for that shape, the machine's
+ * bare snapshot stepped with `transition()` (no actor), and the cost of the way XState's
+ * `Actor` merges its options on this V8.
  * Measures the built package (`dist/`; run `npm run build` first).
  *
  *   node --expose-gc --import tsx bench/memory-floor.ts
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createActor, fromCallback, initialTransition, setup, transition } from "xstate";
-import { connectionMachine, createConnectionActors, Ticket } from "../dist/machine.mjs";
+import { createActor, fromCallback, initialTransition, setup, transition, waitFor } from "xstate";
+import { connectionMachine, createConnectionActors, OPEN_CONFIRMATION_DELAY, Ticket } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
 import { kib, sleep } from "./stats";
 
@@ -53,43 +55,61 @@ function heap(): number {
   return usage.heapUsed + usage.external;
 }
 
+interface Measured<T> {
+  create: (i: number) => T;
+  /** Resolves once the item is in the state measured (a socket: open and announced). */
+  ready?: (item: T) => Promise<unknown>;
+  /** How long to wait after `ready`, for what is still in flight. */
+  settle?: number;
+  release?: (item: T) => void;
+}
+
 /**
- * Bytes per item of what `create` keeps alive. A warm-up batch goes first and is released
- * (`release`), so that lazy initialisation (undici's on the first ticket, compiled code)
- * is not counted; without it the figures run ~1–3 KB higher and vary from run to run.
+ * Bytes per item of what `create` keeps alive, once every item is `ready`. A warm-up batch
+ * goes first and is released, so that lazy initialisation (undici's on the first ticket,
+ * compiled code) is not counted; without it the figures run ~1–3 KB higher and vary from
+ * run to run. Waiting for `ready` matters: opening 1,000 sockets at once takes ~1 s here,
+ * and a fixed short wait measured some of them still fetching their ticket (~1 KB more).
  */
-async function perItem<T>(create: (i: number) => T, settle: number, release: (item: T) => void = () => {}): Promise<number> {
+async function perItem<T>({ create, ready = async () => {}, settle = 0, release = () => {} }: Measured<T>): Promise<number> {
   const warm = Array.from({ length: 300 }, (_, i) => create(-1 - i));
-  await sleep(settle);
+  await Promise.all(warm.map(ready));
   warm.forEach(release);
   warm.length = 0;
   await sleep(50);
   const before = heap();
   const kept = Array.from({ length: COUNT }, (_, i) => create(i));
+  await Promise.all(kept.map(ready));
   await sleep(settle);
   const bytes = (heap() - before) / COUNT;
   kept.length = 0;
   return bytes;
 }
 
-async function measureFacade(): Promise<number> {
+/** Past `stableUptime` (5 s by default): the open state's second timer has fired. */
+const STABLE_UPTIME_SETTLE = 5500;
+
+async function measureFacade(settle: number): Promise<number> {
   const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket: FakeWebSocket, fetch: fetchTicket });
-  return perItem(
-    (i) => client.websocket.open(`/idle/${i}`),
-    300,
-    (socket) => socket.close(),
-  );
+  return perItem({
+    create: (i) => client.websocket.open(`/idle/${i}`),
+    ready: (socket) => socket.ready,
+    settle,
+    release: (socket) => socket.close(),
+  });
 }
 
 async function measureMachine(): Promise<number> {
   const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
   const parent = createActor(fromCallback(() => {})).start();
   const port = { opened() {}, message() {}, detached() {} };
-  return perItem(
-    (i) => createActor(machine, { parent, input: { ...machineInput(i), port } }).start(),
-    300,
-    (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
-  );
+  return perItem({
+    create: (i) => createActor(machine, { parent, input: { ...machineInput(i), port } }).start(),
+    // Open, then past the confirmation window; `waitFor` lets go of the actor once it resolves.
+    ready: (actor) => waitFor(actor, (snapshot) => snapshot.matches({ socket: "open" })),
+    settle: OPEN_CONFIRMATION_DELAY + 50,
+    release: (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
+  });
 }
 
 /** XState alone: a one-state machine, optionally invoking a callback actor and holding a timer. */
@@ -104,7 +124,7 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
     },
   });
   const root = createActor(fromCallback(() => {})).start();
-  return perItem(() => createActor(logic, { parent: root }).start(), 0);
+  return perItem({ create: () => createActor(logic, { parent: root }).start() });
 }
 
 /**
@@ -114,30 +134,49 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
  * `children` the snapshot is what such a runtime would hold if the socket lived outside it.
  */
 async function pureSnapshot(withChildren: boolean): Promise<number> {
-  return perItem((i) => {
+  return perItem({ create: (i) => {
     let [snapshot] = initialTransition(connectionMachine, machineInput(i));
     [snapshot] = transition(connectionMachine, snapshot, { type: "xstate.done.actor.ticket", output: new Ticket("t") } as never);
     [snapshot] = transition(connectionMachine, snapshot, { type: "socket.open" });
     if (!snapshot.matches({ socket: { open: "live" } })) throw new Error("memory-floor: the pure snapshot did not reach socket.open.live");
     return withChildren ? snapshot : { ...snapshot, children: {} };
-  }, 0);
+  } });
+}
+
+/**
+ * XState's `Actor` constructor merges its options as `{ ...defaultOptions, ...options }`.
+ * On Node 20's V8, an object built by a spread that then gains keys of its own gets a
+ * hidden class (map and descriptor array) of its own, every time. A socket has two actors,
+ * so two such objects. `Object.assign` builds the same object on one shared hidden class.
+ */
+const ACTOR_DEFAULTS = { clock: { setTimeout, clearTimeout }, logger: console.log.bind(console), devTools: false };
+async function mergedOptions(merge: "spread" | "assign"): Promise<number> {
+  return perItem({
+    create: (i) => {
+      const options = { id: `k${i}`, input: { i }, parent: undefined };
+      return merge === "spread" ? { ...ACTOR_DEFAULTS, ...options } : Object.assign({}, ACTOR_DEFAULTS, options);
+    },
+  });
 }
 
 const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
-  facade: ["sockstate socket through createClient      ", measureFacade],
+  facade: ["sockstate socket through createClient", () => measureFacade(50)],
+  stable: ["  the same once its stable-uptime timer fired", () => measureFacade(STABLE_UPTIME_SETTLE)],
   machine: ["connection machine + socket actor, no facade", measureMachine],
-  bare: ["XState floor: started actor (shared system) ", () => floor({ invoke: false, after: false })],
-  invoke: ["              + one invoked callback actor  ", () => floor({ invoke: true, after: false })],
-  after: ["              + one pending after timer     ", () => floor({ invoke: true, after: true })],
-  pure: ["no actor: pure transition() snapshot, open ", () => pureSnapshot(true)],
-  bareSnapshot: ["           the same without its children   ", () => pureSnapshot(false)],
+  bare: ["XState floor: started actor (shared system)", () => floor({ invoke: false, after: false })],
+  invoke: ["              + one invoked callback actor", () => floor({ invoke: true, after: false })],
+  after: ["              + one pending after timer", () => floor({ invoke: true, after: true })],
+  pure: ["no actor: pure transition() snapshot, open", () => pureSnapshot(true)],
+  bareSnapshot: ["           the same without its children", () => pureSnapshot(false)],
+  spread: ["actor options: { ...defaults, ...options }", () => mergedOptions("spread")],
+  assign: ["actor options: Object.assign({}, …)", () => mergedOptions("assign")],
 };
 
 const only = process.argv[2];
 if (only) {
   // One scenario per process: nothing another scenario left behind is counted.
   const [label, run] = scenarios[only]!;
-  console.log(`  ${label} ${kib(await run())}`);
+  console.log(`  ${label.padEnd(46)} ${kib(await run())}`);
 } else {
   console.log(`per idle socket, ${COUNT} of each, heap + external after GC (built package, fake WebSocket):`);
   for (const name of Object.keys(scenarios)) {

@@ -8,6 +8,7 @@
  *   npm run bench -- --rounds 8        more measured rounds
  *   npm run bench -- --only inbound,memory   some scenarios only (inbound, outbound,
  *                                      memory, reconnect, half-open, bundle, scale)
+ *   npm run bench -- --idle-settle 6000   read idle memory 6 s after opening (default 1 s)
  *
  * sockstate is measured as built (`dist/`): `prebench` (scripts/ensure-dist.ts) rebuilds it
  * when it is missing or older than a source file.
@@ -33,6 +34,7 @@ const FULL: Plan = {
   bursts: { inbound: 5, outbound: 3 },
   idleConnections: 1000,
   openBatch: 100,
+  idleSettle: 1000,
   drops: 50,
   halfOpenCap: 30_000,
   heartbeat: { interval: 500, timeout: 500 },
@@ -53,15 +55,20 @@ function parseOptions() {
       check: { type: "boolean", default: false },
       rounds: { type: "string" },
       only: { type: "string" },
+      "idle-settle": { type: "string" },
     },
   });
+  const idleSettle = values["idle-settle"] === undefined ? undefined : Number(values["idle-settle"]);
+  if (idleSettle !== undefined && (!Number.isInteger(idleSettle) || idleSettle < 0 || idleSettle > 60_000)) {
+    throw new TypeError("--idle-settle must be a number of ms from 0 to 60000");
+  }
   const rounds = values.rounds === undefined ? (values.quick ? 2 : 5) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new TypeError("--rounds must be an integer from 1 to 50");
   const only = values.only?.split(",").map((name) => name.trim()) ?? [...SCENARIOS];
   for (const name of only) {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new TypeError(`--only: unknown scenario ${name} (${SCENARIOS.join(", ")})`);
   }
-  return { quick: values.quick, check: values.check, rounds, only: new Set(only as Scenario[]) };
+  return { quick: values.quick, check: values.check, rounds, only: new Set(only as Scenario[]), idleSettle };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -146,7 +153,8 @@ function machine(pinning: Pinning): string {
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  const plan = options.quick ? QUICK : FULL;
+  const sizes = options.quick ? QUICK : FULL;
+  const plan: Plan = options.idleSettle === undefined ? sizes : { ...sizes, idleSettle: options.idleSettle };
   const pinning = pinSelf();
   const started = performance.now();
   log(`sockstate bench: ${options.quick ? "quick" : "full"}, 1 warm-up + ${options.rounds} measured rounds; ${pinning.note}`);

@@ -22,6 +22,11 @@ export interface Plan {
   idleConnections: number;
   /** They are opened this many at a time. */
   openBatch: number;
+  /**
+   * Pause after the idle connections opened, before memory is read (ms). The default, 1 s,
+   * reads a fresh connection: sockstate's stable-uptime timer (5 s) is still pending.
+   */
+  idleSettle: number;
   /** Drops per client and round in the reconnect scenario. */
   drops: number;
   /** How long a peer may take to notice a half-open connection before it counts as "never". */
@@ -35,8 +40,6 @@ const BURST_TIMEOUT = 120_000;
 const DRAIN_TIMEOUT = 15_000;
 /** Frames sent per turn of the event loop in the outbound burst. */
 const SEND_BATCH = 1000;
-/** Pause after the idle connections opened, before memory is read. */
-const IDLE_SETTLE = 1000;
 /** Pause between a reopen and the next drop. */
 const BETWEEN_DROPS = 10;
 
@@ -148,7 +151,7 @@ export async function idleMemory(client: BenchClient, server: BenchServer, plan:
       }
       await withTimeout(batchOpen.promise, OPEN_TIMEOUT, `${client.name}: open idle batch at ${first}`);
     }
-    await sleep(IDLE_SETTLE);
+    await sleep(plan.idleSettle);
     return (settledMemory() - before) / plan.idleConnections;
   } finally {
     await closeAndDrain(server, sockets);
