@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createActor, fromCallback, initialTransition, setup, transition, waitFor } from "xstate";
 import { connectionMachine, createConnectionActors, OPEN_CONFIRMATION_DELAY, Ticket } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
-import { kib, sleep } from "./stats";
+import { kib, sleep, withTimeout } from "./stats";
 
 const COUNT = 1000;
 
@@ -64,6 +64,9 @@ interface Measured<T> {
   release?: (item: T) => void;
 }
 
+/** Longest wait for a batch to become `ready`: a hang becomes an error. */
+const READY_TIMEOUT = 30_000;
+
 /**
  * Bytes per item of what `create` keeps alive, once every item is `ready`. A warm-up batch
  * goes first and is released, so that lazy initialisation (undici's on the first ticket,
@@ -71,21 +74,25 @@ interface Measured<T> {
  * run to run. Waiting for `ready` matters: opening 1,000 sockets at once takes ~1 s here,
  * and a fixed short wait measured some of them still fetching their ticket (~1 KB more).
  */
-async function perItem<T>({ create, ready = async () => {}, settle = 0, release = () => {} }: Measured<T>): Promise<number> {
+async function perItem<T>(measured: Measured<T>): Promise<number> {
+  const { create, ready = async () => {}, settle = 0, release = () => {} } = measured;
+  const allReady = (items: T[]) => withTimeout(Promise.all(items.map(ready)), READY_TIMEOUT, "memory-floor: ready");
   const warm = Array.from({ length: 300 }, (_, i) => create(-1 - i));
-  await Promise.all(warm.map(ready));
+  await allReady(warm);
   warm.forEach(release);
   warm.length = 0;
   await sleep(50);
   const before = heap();
   const kept = Array.from({ length: COUNT }, (_, i) => create(i));
-  await Promise.all(kept.map(ready));
+  await allReady(kept);
   await sleep(settle);
   const bytes = (heap() - before) / COUNT;
   kept.length = 0;
   return bytes;
 }
 
+/** After the announcement, for what is still in flight. */
+const SETTLE = 250;
 /** Past `stableUptime` (5 s by default): the open state's second timer has fired. */
 const STABLE_UPTIME_SETTLE = 5500;
 
@@ -99,15 +106,17 @@ async function measureFacade(settle: number): Promise<number> {
   });
 }
 
-async function measureMachine(): Promise<number> {
+async function measureMachine(settle: number): Promise<number> {
   const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
   const parent = createActor(fromCallback(() => {})).start();
   const port = { opened() {}, message() {}, detached() {} };
   return perItem({
     create: (i) => createActor(machine, { parent, input: { ...machineInput(i), port } }).start(),
-    // Open, then past the confirmation window; `waitFor` lets go of the actor once it resolves.
+    // `waitFor` lets go of the actor once it resolves; an `established` listener would leave
+    // an (empty) listener set behind in every actor, ~0.2 KB that the facade does not have.
     ready: (actor) => waitFor(actor, (snapshot) => snapshot.matches({ socket: "open" })),
-    settle: OPEN_CONFIRMATION_DELAY + 50,
+    // The last socket to open is announced OPEN_CONFIRMATION_DELAY later.
+    settle: OPEN_CONFIRMATION_DELAY + settle,
     release: (actor) => actor.send({ type: "connection.close", code: 1000, reason: "" }),
   });
 }
@@ -134,13 +143,14 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
  * `children` the snapshot is what such a runtime would hold if the socket lived outside it.
  */
 async function pureSnapshot(withChildren: boolean): Promise<number> {
-  return perItem({ create: (i) => {
+  const create = (i: number) => {
     let [snapshot] = initialTransition(connectionMachine, machineInput(i));
     [snapshot] = transition(connectionMachine, snapshot, { type: "xstate.done.actor.ticket", output: new Ticket("t") } as never);
     [snapshot] = transition(connectionMachine, snapshot, { type: "socket.open" });
     if (!snapshot.matches({ socket: { open: "live" } })) throw new Error("memory-floor: the pure snapshot did not reach socket.open.live");
     return withChildren ? snapshot : { ...snapshot, children: {} };
-  } });
+  };
+  return perItem({ create });
 }
 
 /**
@@ -160,9 +170,10 @@ async function mergedOptions(merge: "spread" | "assign"): Promise<number> {
 }
 
 const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
-  facade: ["sockstate socket through createClient", () => measureFacade(50)],
+  facade: ["sockstate socket through createClient", () => measureFacade(SETTLE)],
   stable: ["  the same once its stable-uptime timer fired", () => measureFacade(STABLE_UPTIME_SETTLE)],
-  machine: ["connection machine + socket actor, no facade", measureMachine],
+  machine: ["connection machine + socket actor, no facade", () => measureMachine(SETTLE)],
+  machineStable: ["  the same once its stable-uptime timer fired", () => measureMachine(STABLE_UPTIME_SETTLE)],
   bare: ["XState floor: started actor (shared system)", () => floor({ invoke: false, after: false })],
   invoke: ["              + one invoked callback actor", () => floor({ invoke: true, after: false })],
   after: ["              + one pending after timer", () => floor({ invoke: true, after: true })],

@@ -15,6 +15,7 @@ export type MetricId =
   | "outbound"
   | "outbound-cpu"
   | "memory"
+  | "memory-code"
   | "reconnect-median"
   | "reconnect-p95"
   | "half-open-detected"
@@ -48,7 +49,14 @@ const METRICS: readonly Metric[] = [
   { id: "inbound-cpu", scenario: () => "1. inbound: client CPU time of the same bursts", format: ms, ratio: "faster" },
   { id: "outbound", scenario: (p) => `2. outbound: ${count(p.frames)} × 100 B frames, client → server${bestOf(p, "outbound")}`, format: ms, ratio: "faster" },
   { id: "outbound-cpu", scenario: () => "2. outbound: client CPU time of the same bursts", format: ms, ratio: "faster" },
-  { id: "memory", scenario: (p) => `3. memory per idle connection (${count(p.idleConnections)} open, read ${p.idleSettle / 1000} s later, heap + external after GC)`, format: kib, ratio: "costlier" },
+  {
+    id: "memory",
+    scenario: (p) =>
+      `3. memory per idle connection (${count(p.idleConnections)} open, read ${p.idleSettle / 1000} s later, heap + external after GC)`,
+    format: kib,
+    ratio: "costlier",
+  },
+  { id: "memory-code", scenario: () => "3. memory: of it, growth of V8's compiled code (not per connection)", format: kib },
   { id: "reconnect-median", scenario: (p) => `4. reconnect latency, median of ${p.drops} drops`, format: ms, ratio: "costlier" },
   { id: "reconnect-p95", scenario: (p) => `4. reconnect latency, p95 of ${p.drops} drops`, format: ms, ratio: "costlier" },
   { id: "half-open-detected", scenario: () => "5. half-open: noticed after the last frame", format: ms },

@@ -58,9 +58,10 @@ function parseOptions() {
       "idle-settle": { type: "string" },
     },
   });
-  const idleSettle = values["idle-settle"] === undefined ? undefined : Number(values["idle-settle"]);
-  if (idleSettle !== undefined && (!Number.isInteger(idleSettle) || idleSettle < 0 || idleSettle > 60_000)) {
-    throw new TypeError("--idle-settle must be a number of ms from 0 to 60000");
+  const settleArg = values["idle-settle"];
+  const idleSettle = settleArg === undefined ? undefined : Number(settleArg);
+  if (idleSettle !== undefined && (!/^\d+$/.test(settleArg!) || idleSettle > 60_000)) {
+    throw new TypeError("--idle-settle must be an integer number of ms from 0 to 60000");
   }
   const rounds = values.rounds === undefined ? (values.quick ? 2 : 5) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new TypeError("--rounds must be an integer from 1 to 50");
@@ -100,7 +101,11 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   if (only.has("inbound")) await throughput("inbound", inbound, [...order, RAW_WS_WEBSOCKET_API]);
   if (only.has("outbound")) await throughput("outbound", outbound, order);
   if (only.has("memory")) {
-    for (const name of order) put("memory", name, await idleMemory(createBenchClient(name, server), server, plan));
+    for (const name of order) {
+      const { bytes, codeBytes } = await idleMemory(createBenchClient(name, server), server, plan);
+      put("memory", name, bytes);
+      put("memory-code", name, codeBytes);
+    }
   }
   if (only.has("reconnect")) {
     for (const name of order) {

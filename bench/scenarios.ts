@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { type BenchClient, type BenchSocket, type ClientName, createBenchClient } from "./clients";
 import type { BenchServer } from "./processes";
 import { controlFrame, dataFrame, isControl, seqOf, type ServerControl, STALLING_FRAME } from "./protocol";
-import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
+import { codeSpace, deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 
 /** Sizes of one run: `--quick` shrinks them. */
 export interface Plan {
@@ -130,10 +130,17 @@ export async function outbound(client: BenchClient, server: BenchServer, frames:
   }
 }
 
-/** Memory per idle connection: (heap used + external) after forced GC, per connection, in bytes. */
-export async function idleMemory(client: BenchClient, server: BenchServer, plan: Plan): Promise<number> {
+/** Per idle connection, in bytes: (heap used + external) after forced GC, and how much of it is compiled code. */
+export interface IdleMemory {
+  bytes: number;
+  codeBytes: number;
+}
+
+/** Memory per idle connection: (heap used + external) after forced GC, per connection. */
+export async function idleMemory(client: BenchClient, server: BenchServer, plan: Plan): Promise<IdleMemory> {
   const sockets: BenchSocket[] = [];
   const before = settledMemory();
+  const codeBefore = codeSpace();
   try {
     for (let first = 0; first < plan.idleConnections; first += plan.openBatch) {
       const size = Math.min(plan.openBatch, plan.idleConnections - first);
@@ -152,7 +159,8 @@ export async function idleMemory(client: BenchClient, server: BenchServer, plan:
       await withTimeout(batchOpen.promise, OPEN_TIMEOUT, `${client.name}: open idle batch at ${first}`);
     }
     await sleep(plan.idleSettle);
-    return (settledMemory() - before) / plan.idleConnections;
+    const bytes = (settledMemory() - before) / plan.idleConnections;
+    return { bytes, codeBytes: (codeSpace() - codeBefore) / plan.idleConnections };
   } finally {
     await closeAndDrain(server, sockets);
   }

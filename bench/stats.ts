@@ -1,5 +1,6 @@
 /** Small numeric and timing helpers of the bench. */
 import { setTimeout as sleep } from "node:timers/promises";
+import { getHeapSpaceStatistics } from "node:v8";
 
 export { sleep };
 
@@ -73,4 +74,14 @@ export function settledMemory(): number {
   gc();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
+}
+
+/**
+ * Bytes of V8's code spaces (part of `heapUsed`): compiled code, which grows when the JIT
+ * optimizes something, not with the number of connections.
+ */
+export function codeSpace(): number {
+  return getHeapSpaceStatistics()
+    .filter((space) => space.space_name.startsWith("code"))
+    .reduce((bytes, space) => bytes + space.space_used_size, 0);
 }
