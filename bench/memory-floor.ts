@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createActor, fromCallback, initialTransition, setup, transition, waitFor } from "xstate";
 import { connectionMachine, createConnectionActors, OPEN_CONFIRMATION_DELAY, Ticket } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
-import { kib, sleep, withTimeout } from "./stats";
+import { kib, settledMemory, sleep, withTimeout } from "./stats";
 
 const COUNT = 1000;
 
@@ -47,13 +47,8 @@ const fetchTicket = async () => new Response('{"ticket":"t"}', { status: 200 });
 const { debug: _debug, ...settings } = DEFAULT_SOCKET_OPTIONS;
 const machineInput = (i: number) => ({ key: `k${i}`, path: `/p/${i}`, apiUrl: "http://a", wsUrl: "ws://a", settings });
 
-function heap(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error("run with node --expose-gc");
-  for (let i = 0; i < 6; i++) gc();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.external;
-}
+/** Heap used + external after six full collections: the figures here are small and settle late. */
+const heap = () => settledMemory(6);
 
 interface Measured<T> {
   create: (i: number) => T;

@@ -66,12 +66,11 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, ms: num
   }
 }
 
-/** Forces two full collections (needs `--expose-gc`) and returns heap used + external bytes. */
-export function settledMemory(): number {
+/** Forces `collections` full collections (needs `--expose-gc`) and returns heap used + external bytes. */
+export function settledMemory(collections = 2): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("the memory figures need node --expose-gc (npm run bench passes it)");
-  gc();
-  gc();
+  for (let i = 0; i < collections; i++) gc();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
 }
