@@ -1,4 +1,4 @@
-/** `debug` output: one line per transition of a socket's machine, never a ticket. */
+/** `debug` output: one line per event a socket's machine handles (and the state it is then in), never a ticket. */
 import type { InspectionEvent } from "xstate";
 import { redactTicket } from "../machines/connection.utils";
 import type { DebugLogger } from "./options";

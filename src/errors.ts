@@ -37,7 +37,10 @@ export class ConnectTimeoutError extends Error {
   }
 }
 
-/** `maxReconnectAttempts` attempts failed in a row; the socket is closed. `cause` is the last failure. */
+/**
+ * `maxReconnectAttempts` attempts failed in a row; the socket is closed. `cause` is the last
+ * failure: its error, or the `{ code, reason, wasClean }` of the close that ended it.
+ */
 export class ReconnectFailedError extends Error {
   override readonly name = "ReconnectFailedError";
   readonly attempts: number;

@@ -291,8 +291,12 @@ export class ManagedWebSocket {
     this.#actor.send({ type: "connection.close", code, reason });
   }
 
-  /** `close()` and remove every listener. Idempotent. */
+  /**
+   * `close()` and remove every listener. Idempotent. Messages still queued are reported
+   * first (`onError`, `SocketClosedError`): the listeners are gone when `closed` comes.
+   */
   destroy(): void {
+    this.#dropQueue();
     this.#port.messages.clear();
     this.#states.clear();
     this.#reconnects.clear();
@@ -336,16 +340,20 @@ export class ManagedWebSocket {
     return this.#system.parent;
   }
 
+  /** Empties the queue for good, reporting what it held: nothing queued is lost silently. */
+  #dropQueue(): void {
+    const queued = this.#queue.length;
+    if (queued === 0) return;
+    this.#queue = [];
+    this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
+  }
+
   #finish(error: unknown): void {
     this.#unwatchEnvironment();
     this.#unwatchEnvironment = noop;
     if (this.#system) leaveSharedSystem(this.#system);
     this.#system = undefined;
-    const queued = this.#queue.length;
-    this.#queue = [];
-    if (queued > 0) {
-      this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
-    }
+    this.#dropQueue();
     this.#settle(undefined, error ?? new SocketClosedError("the socket was closed before its first connection was confirmed open"));
     this.#onClosed?.(this);
   }

@@ -349,7 +349,7 @@ export interface ConnectionModel {
    * paths that are a prefix of another.
    */
   paths(): ConnectionPath[];
-  /** The shortest path to every model state. */
+  /** The shortest path to every model state but the initial one (whose path is empty). */
   shortestPaths(): ConnectionPath[];
   /** Replays stimuli from a new socket: what the machine does with each. */
   replay(stimuli: readonly Stimulus[]): ConnectionPath;

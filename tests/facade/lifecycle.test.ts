@@ -205,6 +205,21 @@ describe("closing", () => {
     expect(states).toEqual([]);
     expect(messages).toEqual([]);
   });
+
+  it("destroy() reports queued messages before it removes the listeners", async () => {
+    const socket = bench.manager.open(PATH);
+    const errors = record(socket.onError);
+    const states = record(socket.onStateChange);
+    socket.send("lost");
+    socket.send("also lost");
+    socket.destroy();
+    socket.destroy();
+    await bench.advance(10);
+    expect(socket.state).toBe("closed");
+    expect(states).toEqual([]);
+    expect(errors).toEqual([expect.objectContaining({ name: "SocketClosedError", message: expect.stringMatching(/2 queued messages unsent/) })]);
+    expect(bench.connections.flatMap((connection) => connection.frames)).toEqual([]);
+  });
 });
 
 describe("the manager", () => {
@@ -242,6 +257,17 @@ describe("the manager", () => {
     expect(firstStates).toEqual([]); // destroyed: its listeners are gone
     expect(bench.manager.connectionCount).toBe(1);
     expect(bench.live()).toHaveLength(1);
+  });
+
+  it("tells the older socket's onError about the queued messages the replacement drops", async () => {
+    const first = bench.manager.open(PATH, undefined, "chat:a");
+    const errors = record(first.onError);
+    first.send("queued on the old one");
+    const second = await openChat("a");
+    expect(first.state).toBe("closed");
+    expect(errors).toEqual([expect.objectContaining({ name: "SocketClosedError", message: expect.stringMatching(/1 queued message unsent/) })]);
+    expect(second.queuedMessages).toBe(0);
+    expect(bench.connections.flatMap((connection) => connection.frames)).toEqual([]);
   });
 
   it("closing an old socket does not unregister its replacement", async () => {

@@ -200,7 +200,7 @@ class Invariants {
   checkQueueAccounted(): void {
     const delivered = new Set(this.delivered());
     const lost = [...this.sends].filter(([id, s]) => s.queued && !delivered.has(id)).length;
-    if (lost > 0 && !this.destroyed) {
+    if (lost > 0) {
       const reports = this.errors.filter((e) => e instanceof Error && e.name === "SocketClosedError").map((e) => (e as Error).message);
       expect(reports.join(" "), "queued messages reported at close").toContain(`${lost} queued message`);
     }

@@ -87,13 +87,19 @@ export class SpecOracle {
       upgrades: 0,
     };
     const before = this.phase;
-    if (stimulus.type === "user.close" && stimulus.via === "destroy") this.destroyed = true;
+    // README: destroy() reports the messages still queued, then removes every listener.
+    let reportedBeforeDestroy: string[] = [];
+    if (stimulus.type === "user.close" && stimulus.via === "destroy") {
+      if (this.queue.length > 0) reportedBeforeDestroy = ["SocketClosedError"];
+      this.queue = [];
+      this.destroyed = true;
+    }
     this.#apply(stimulus, expected);
     if (this.phase !== before) expected.stateChanges.push(this.phase);
     if (this.destroyed) {
       expected.stateChanges = [];
       expected.reconnecting = [];
-      expected.errors = [];
+      expected.errors = reportedBeforeDestroy;
       expected.messages = [];
     }
     return expected;
