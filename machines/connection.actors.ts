@@ -29,7 +29,7 @@ import {
   ticketEndpoint,
 } from "./connection.utils";
 
-const { CONNECTING, OPEN } = READY_STATE;
+const { CONNECTING, OPEN, CLOSED } = READY_STATE;
 
 const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };
 
@@ -128,20 +128,28 @@ class SocketHandle implements SocketTransport {
   }
 }
 
-/** Forgets every handler of a socket we no longer follow, and closes it if it still lives. */
+/**
+ * Forgets every handler of a socket we no longer follow, closes it if it still lives, and
+ * ends the connection underneath where the implementation can (`ws`'s `terminate()`):
+ * nobody waits for that closing handshake any more (a dead link, or `closeTimeout` ran
+ * out), and `ws` would otherwise keep the TCP connection, and the process, up to 30 s for
+ * it. Browsers bound an unanswered close themselves.
+ */
 function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
   socket.onopen = null;
   socket.onmessage = null;
   socket.onclose = null;
   // `ws` emits an error when a connecting socket is closed; keep a listener so it is not thrown.
   socket.onerror = noop;
-  if (socket.readyState === CONNECTING || socket.readyState === OPEN) {
-    try {
+  try {
+    if (socket.readyState === CONNECTING || socket.readyState === OPEN) {
+      // The close frame (e.g. 4000 for a dead link) is written before the connection ends.
       if (code === undefined || socket.readyState === CONNECTING) socket.close();
       else socket.close(code, reason);
-    } catch {
-      // Closing an abandoned socket can only fail because it is already going away.
     }
+    if (socket.readyState !== CLOSED) socket.terminate?.();
+  } catch {
+    // Closing an abandoned socket can only fail because it is already going away.
   }
 }
 

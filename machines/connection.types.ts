@@ -134,6 +134,8 @@ export interface WebSocketLike {
   onerror: ((event: any) => void) | null;
   send(data: any): void;
   close(code?: number, reason?: string): void;
+  /** `ws` only: ends the connection at once, without waiting for a closing handshake. */
+  terminate?(): void;
 }
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;

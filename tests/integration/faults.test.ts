@@ -4,6 +4,7 @@
  * queue across a reconnect.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { ReconnectFailedError } from "../../src/index";
 import {
   errorsOf,
@@ -15,6 +16,7 @@ import {
   stateOf,
   stopRigs,
   text,
+  trackedWebSocket,
   until,
 } from "./support/rig";
 
@@ -84,6 +86,19 @@ describe("the heartbeat", () => {
     expect(server.connections[1]!.ticketStatus).toBe("valid");
     expect(server.connections[1]!.ticket).not.toBe(stalled.ticket);
     expect(recording.states).toEqual(["reconnecting", "open"]);
+  });
+
+  it("ends the TCP connection of a link it declared dead at once, not after ws's 30 s close wait", async () => {
+    const tracked = trackedWebSocket();
+    const { server, client } = await startRig({ client: { WebSocket: tracked.WebSocket, heartbeatInterval: 150, heartbeatTimeout: 150 } });
+    const socket = await client.websocket.connectToChat("a");
+    server.stall();
+    await stateOf(socket, "reconnecting", 2000);
+    await until(() => tracked.instances[0]!.readyState === WebSocket.CLOSED, 1000, "the dead link's ws instance to close");
+    server.resume();
+    await until(() => socket.isOpen);
+    const stalled = await until(() => server.connections[0]!.closeCode !== undefined && server.connections[0]!);
+    expect(stalled).toMatchObject({ closeCode: 4000, closeReason: "heartbeat timeout" });
   });
 
   it("drops a connection whose server never pongs, with 4000", async () => {

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SocketClosedError } from "../../src/index";
-import { nextMessage, record, sleep, startRig, stateOf, stopRigs, text, until } from "./support/rig";
+import WebSocket from "ws";
+import { nextMessage, record, sleep, startRig, stateOf, stopRigs, text, trackedWebSocket, until } from "./support/rig";
 
 afterEach(stopRigs);
 
@@ -97,6 +98,20 @@ describe("closing", () => {
     expect(server.connections[0]).toMatchObject({ closeCode: 4100, closeReason: "bye" });
     await sleep(150);
     expect(server.connections).toHaveLength(1);
+  });
+
+  it("a close the server never answers ends at closeTimeout, and so does the TCP connection", async () => {
+    const tracked = trackedWebSocket();
+    const { server, client } = await startRig({ client: { WebSocket: tracked.WebSocket, connectTimeout: 300 } });
+    const socket = await client.websocket.connectToChat("a");
+    server.stall();
+    const closedAt = Date.now();
+    socket.close();
+    await stateOf(socket, "closed", 2000);
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(250);
+    // Not `ws`'s own 30 s wait for the close frame: the connection ends with the machine's wait.
+    await until(() => tracked.instances[0]!.readyState === WebSocket.CLOSED, 1000, "the abandoned ws instance to close");
+    expect(tracked.instances).toHaveLength(1);
   });
 
   it("closeAll() closes every socket: count 0 at once, 1000 at the server, no reconnect", async () => {

@@ -26,8 +26,8 @@ export interface RigOptions {
   /** Client options over {@link FAST}; `apiUrl` defaults to the server's. */
   client?: Partial<ClientOptions>;
   /**
-   * `"ws"` passes `ws`'s `WebSocket` to `createClient`; `"global"` passes none, so the
-   * client falls back to `globalThis.WebSocket`.
+   * `"ws"` passes `ws`'s `WebSocket` to `createClient` (unless `client.WebSocket` names
+   * another); `"global"` passes none, so the client falls back to `globalThis.WebSocket`.
    * @default "ws"
    */
   webSocket?: "ws" | "global";
@@ -39,7 +39,7 @@ const started: Rig[] = [];
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const server = await createReferenceServer(options.server);
   const clientOptions: ClientOptions = { apiUrl: server.apiUrl, ...FAST, ...options.client };
-  if ((options.webSocket ?? "ws") === "ws") clientOptions.WebSocket = WebSocket;
+  if ((options.webSocket ?? "ws") === "ws") clientOptions.WebSocket ??= WebSocket;
   const rig = { server, client: createClient(clientOptions) };
   started.push(rig);
   return rig;
@@ -67,6 +67,21 @@ export function record(socket: ManagedWebSocket): Recording {
   socket.onError.subscribe((error) => recording.errors.push(error));
   socket.onMessage.subscribe((event) => recording.messages.push(event.data));
   return recording;
+}
+
+/**
+ * `ws`'s `WebSocket`, keeping every instance it creates: what the client did with a
+ * connection after it stopped following it (pass the class as the client's `WebSocket`).
+ */
+export function trackedWebSocket(): { WebSocket: typeof WebSocket; instances: WebSocket[] } {
+  const instances: WebSocket[] = [];
+  class Tracked extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      instances.push(this);
+    }
+  }
+  return { WebSocket: Tracked, instances };
 }
 
 /** Only the `Error`s of a recording (socket `error` events left out). */
