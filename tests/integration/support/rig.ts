@@ -73,11 +73,11 @@ export function record(socket: ManagedWebSocket): Recording {
  * `ws`'s `WebSocket`, keeping every instance it creates: what the client did with a
  * connection after it stopped following it (pass the class as the client's `WebSocket`).
  */
-export function trackedWebSocket(): { WebSocket: typeof WebSocket; instances: WebSocket[] } {
+export function trackedWebSocket(): { WebSocket: new (url: string, protocols?: string | string[]) => WebSocket; instances: WebSocket[] } {
   const instances: WebSocket[] = [];
   class Tracked extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args);
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
       instances.push(this);
     }
   }
