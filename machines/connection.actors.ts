@@ -83,6 +83,11 @@ export async function requestTicket(
   return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
 }
 
+/** The error of a ticket request that got no answer within `timeout` ms (SPEC §5: status `0`). */
+export function ticketTimedOut(timeout: number): TicketError {
+  return new TicketError(0, `ticket request timed out after ${timeout} ms`);
+}
+
 /**
  * The socket's own error event carries the socket (`target.url` holds the ticket) and,
  * in `ws`, a message that may quote the URL. Applications get a fresh `error` Event

@@ -12,7 +12,7 @@
  */
 import { assign, emit, sendTo, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "../src/errors";
-import { createConnectionActors } from "./connection.actors";
+import { createConnectionActors, ticketTimedOut } from "./connection.actors";
 import type {
   ClockWatchInput,
   ConnectionContext,
@@ -116,10 +116,7 @@ export const connectionMachine = setup({
             ? event.error
             : undefined,
     }),
-    recordTicketTimeout: assign({
-      lastFailure: ({ context }) =>
-        new TicketError(0, `ticket request timed out after ${context.settings.connectTimeout} ms`),
-    }),
+    recordTicketTimeout: assign({ lastFailure: ({ context }) => ticketTimedOut(context.settings.connectTimeout) }),
     recordHandshakeTimeout: assign({
       lastFailure: ({ context }) => new ConnectTimeoutError(context.settings.connectTimeout),
     }),

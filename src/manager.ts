@@ -1,6 +1,6 @@
 /** `client.websocket`: opens managed sockets, one live socket per key (SPEC §2). */
-import { buildSocketUrl } from "../machines/connection.utils";
-import { requestTicket } from "../machines/connection.actors";
+import { buildSocketUrl, noop } from "../machines/connection.utils";
+import { requestTicket, ticketTimedOut } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
 import { ManagedWebSocket } from "./managed-socket";
 import {
@@ -141,11 +141,30 @@ export class WebSocketManager {
     return socket;
   }
 
-  /** A fresh ticket from `{apiUrl}/ws/ticket`; rejects with `TicketError` (`status`) on a non-2xx answer. */
+  /**
+   * A fresh ticket from `{apiUrl}/ws/ticket`; rejects with `TicketError` (`status`) on a
+   * non-2xx answer, and with `TicketError` (`0`) when none came within the client's
+   * `connectTimeout` (the auth token included), like a socket's own ticket request.
+   */
   async getTicket(path?: string): Promise<string> {
     if (path !== undefined) checkPath(path);
-    const ticket = await requestTicket(this.#config.runtime, this.#config.apiUrl, path);
-    return ticket.reveal();
+    const timeout = this.#defaults.connectTimeout;
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = ticketTimedOut(timeout);
+        reject(error);
+        controller.abort(error);
+      }, timeout);
+    });
+    const request = requestTicket(this.#config.runtime, this.#config.apiUrl, path, controller.signal);
+    request.catch(noop); // once timed out, the aborted request's own rejection is not news
+    try {
+      return (await Promise.race([request, timedOut])).reveal();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Closes every socket this manager opened; `connectionCount` is 0 when it returns and pending `connect*` promises reject. */
