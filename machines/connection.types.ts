@@ -140,8 +140,8 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** Data `send()` accepts, as the WebSocket API does. */
-export type SendData = string | ArrayBufferLike | Blob | ArrayBufferView;
+/** Data `send()` accepts, as browsers' WebSocket does (no shared memory). */
+export type SendData = string | ArrayBuffer | Blob | ArrayBufferView;
 
 /** How the facade reaches the live socket without going through the interpreter. */
 export interface SocketTransport {

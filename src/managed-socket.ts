@@ -42,12 +42,16 @@ export interface ManagedWebSocketInit {
   onClosed?: (socket: ManagedWebSocket) => void;
 }
 
+/** Shared memory: browsers refuse to send it, and Node's own `WebSocket` sends it as text. */
+const isShared = (data: unknown): boolean =>
+  typeof SharedArrayBuffer !== "undefined" &&
+  (data instanceof SharedArrayBuffer || (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer));
+
 const isSendable = (data: unknown): data is SendData =>
   typeof data === "string" ||
   data instanceof ArrayBuffer ||
-  ArrayBuffer.isView(data) ||
-  (typeof Blob !== "undefined" && data instanceof Blob) ||
-  (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer);
+  (ArrayBuffer.isView(data) && !isShared(data)) ||
+  (typeof Blob !== "undefined" && data instanceof Blob);
 
 function callInspect(inspect: InspectOption, event: InspectionEvent): void {
   if (typeof inspect === "function") inspect(event);
@@ -265,7 +269,7 @@ export class ManagedWebSocket {
   send(data: SendData): void {
     if (!isSendable(data)) {
       throw new TypeError(
-        `sockstate: send() takes a string, ArrayBuffer, typed array, DataView or Blob, got ${data === null ? "null" : typeof data}`,
+        `sockstate: send() takes a string, ArrayBuffer, typed array, DataView or Blob, got ${data === null ? "null" : isShared(data) ? "shared memory" : typeof data}`,
       );
     }
     const state = this.state;
@@ -293,15 +297,17 @@ export class ManagedWebSocket {
 
   /**
    * `close()` and remove every listener. Idempotent. Messages still queued are reported
-   * first (`onError`, `SocketClosedError`): the listeners are gone when `closed` comes.
+   * to `onError` (`SocketClosedError`) before its listeners go; no other listener hears
+   * of the close.
    */
   destroy(): void {
-    this.#dropQueue();
     this.#port.messages.clear();
     this.#states.clear();
     this.#reconnects.clear();
-    this.#errors.clear();
     this.close();
+    // After close(): a listener that sends from here is told the socket is closing.
+    this.#dropQueue();
+    this.#errors.clear();
   }
 
   #flushQueue(): void {
@@ -345,7 +351,7 @@ export class ManagedWebSocket {
     const queued = this.#queue.length;
     if (queued === 0) return;
     this.#queue = [];
-    this.#errors.emit(new SocketClosedError(`the socket closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
+    this.#errors.emit(new SocketClosedError(`the socket was closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
   }
 
   #finish(error: unknown): void {

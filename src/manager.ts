@@ -121,8 +121,12 @@ export class WebSocketManager {
     validateSocketOptions(options, "socket options");
     const own = hasOwnSettings(options);
     const resolved = own ? resolveSocketOptions(this.#defaults, options) : this.#defaults;
-    this.#sockets.get(key)?.destroy();
-    this.#sockets.delete(key);
+    // One live socket per key. destroy() reports queued messages to onError listeners,
+    // which may open this key again themselves: loop until the key is free.
+    for (let older = this.#sockets.get(key); older; older = this.#sockets.get(key)) {
+      this.#sockets.delete(key);
+      older.destroy();
+    }
 
     const { apiUrl, wsUrl, runtime } = this.#config;
     const socket = new ManagedWebSocket({

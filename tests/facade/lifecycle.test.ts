@@ -147,6 +147,9 @@ describe("sending", () => {
     const socket = await openChat();
     expect(() => socket.send({ a: 1 } as never)).toThrow(TypeError);
     expect(() => socket.send(undefined as never)).toThrow(/send\(\) takes a string/);
+    // Shared memory: browsers refuse it, and Node's own WebSocket would send it as text.
+    expect(() => socket.send(new SharedArrayBuffer(4) as never)).toThrow(/got shared memory/);
+    expect(() => socket.send(new Uint8Array(new SharedArrayBuffer(4)))).toThrow(TypeError);
     socket.send(new Uint8Array([1, 2]));
   });
 });
@@ -220,6 +223,24 @@ describe("closing", () => {
     expect(errors).toEqual([expect.objectContaining({ name: "SocketClosedError", message: expect.stringMatching(/2 queued messages unsent/) })]);
     expect(bench.connections.flatMap((connection) => connection.frames)).toEqual([]);
   });
+
+  it("destroy() tells a listener that sends while hearing of the queue that the socket is closed", async () => {
+    const socket = bench.manager.open(PATH);
+    socket.send("lost");
+    const outcomes: string[] = [];
+    socket.onError.subscribe(() => {
+      try {
+        socket.send("sent from the listener");
+        outcomes.push("queued");
+      } catch (error) {
+        outcomes.push((error as Error).name);
+      }
+    });
+    socket.destroy();
+    await bench.advance(10);
+    expect(outcomes).toEqual(["SocketClosedError"]);
+    expect(socket.queuedMessages).toBe(0);
+  });
 });
 
 describe("the manager", () => {
@@ -268,6 +289,25 @@ describe("the manager", () => {
     expect(errors).toEqual([expect.objectContaining({ name: "SocketClosedError", message: expect.stringMatching(/1 queued message unsent/) })]);
     expect(second.queuedMessages).toBe(0);
     expect(bench.connections.flatMap((connection) => connection.frames)).toEqual([]);
+  });
+
+  it("stays one live socket per key when the older socket's onError listener opens the key again", async () => {
+    const first = bench.manager.open(PATH, undefined, "chat:a");
+    first.send("queued on the old one");
+    let reopened: ReturnType<typeof bench.manager.open> | undefined;
+    first.onError.subscribe(() => {
+      reopened = bench.manager.open(PATH, undefined, "chat:a");
+    });
+    const second = bench.manager.open(PATH, undefined, "chat:a");
+    expect(reopened).toBeDefined();
+    expect(reopened!.state).toBe("closed"); // replaced in turn by the open() it interrupted
+    expect(bench.manager.connectionCount).toBe(1);
+    await bench.advance(60);
+    expect(second.isOpen).toBe(true);
+    bench.manager.closeAll();
+    await bench.advance(10);
+    expect([first, reopened!, second].map((socket) => socket.state)).toEqual(["closed", "closed", "closed"]);
+    expect(bench.live()).toHaveLength(0);
   });
 
   it("closing an old socket does not unregister its replacement", async () => {
