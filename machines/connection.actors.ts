@@ -83,7 +83,7 @@ export async function requestTicket(
   return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
 }
 
-/** The error of a ticket request that got no answer within `timeout` ms (SPEC §5: status `0`). */
+/** The error of a ticket request that got no answer within `timeout` ms (status `0`: no answer). */
 export function ticketTimedOut(timeout: number): TicketError {
   return new TicketError(0, `ticket request timed out after ${timeout} ms`);
 }
@@ -138,7 +138,9 @@ class SocketHandle implements SocketTransport {
  * ends the connection underneath where the implementation can (`ws`'s `terminate()`):
  * nobody waits for that closing handshake any more (a dead link, or `closeTimeout` ran
  * out), and `ws` would otherwise keep the TCP connection, and the process, up to 30 s for
- * it. Browsers bound an unanswered close themselves.
+ * it. The close frame is best effort: one stuck behind unsent data goes with the
+ * connection. Browsers bound an unanswered close themselves; Node's built-in `WebSocket`
+ * has no `terminate()` and is left to its own closing handshake.
  */
 function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
   socket.onopen = null;
@@ -148,7 +150,7 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
   socket.onerror = noop;
   try {
     if (socket.readyState === CONNECTING || socket.readyState === OPEN) {
-      // The close frame (e.g. 4000 for a dead link) is written before the connection ends.
+      // The close frame (e.g. 4000 for a dead link) is handed to the socket before it ends.
       if (code === undefined || socket.readyState === CONNECTING) socket.close();
       else socket.close(code, reason);
     }
