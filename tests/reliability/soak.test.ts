@@ -16,6 +16,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createClient, type ManagedWebSocket, type WebSocketManager } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
+import { trackedWebSocket } from "../support/tracked-websocket";
 import { createMemoryTransport, type MemoryTransport } from "./memory-transport";
 import { nextState, stubBrowserEnvironment, trackTimers, until } from "./support";
 
@@ -235,13 +236,7 @@ describe("soak over real sockets", () => {
   it(`leaves no socket, handle or timer after ${REAL_DROP_CYCLES} drops and ${REAL_CREATE_CLOSE_CYCLES} create/close cycles`, { timeout: 60_000 }, async () => {
     const before = resources();
     server = await createReferenceServer();
-    const clientSockets = new Set<WebSocket>();
-    class TrackedWebSocket extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        clientSockets.add(this);
-      }
-    }
+    const { WebSocket: TrackedWebSocket, instances: clientSockets } = trackedWebSocket();
     const manager = createClient({ apiUrl: server.apiUrl, WebSocket: TrackedWebSocket, reconnectDelay: 0 }).websocket;
 
     const socket = await manager.connect("/ws/chat/real-soak", {}, "real-soak");
@@ -264,8 +259,8 @@ describe("soak over real sockets", () => {
 
     await server.waitFor((s) => s.liveConnections.length === 0, 5_000);
     expect(manager.connectionCount).toBe(0);
-    expect([...clientSockets].filter((ws) => ws.readyState !== WebSocket.CLOSED)).toEqual([]);
-    expect(clientSockets.size).toBe(1 + REAL_DROP_CYCLES + REAL_CREATE_CLOSE_CYCLES);
+    expect(clientSockets.filter((ws) => ws.readyState !== WebSocket.CLOSED)).toEqual([]);
+    expect(clientSockets).toHaveLength(1 + REAL_DROP_CYCLES + REAL_CREATE_CLOSE_CYCLES);
 
     await server.close();
     server = undefined;

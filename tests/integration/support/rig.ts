@@ -7,6 +7,8 @@ import WebSocket from "ws";
 import { createClient, type Client, type ClientOptions, type ManagedWebSocket, type WebSocketState } from "../../../src/index";
 import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from "../../../src/testing/index";
 
+export { trackedWebSocket } from "../../support/tracked-websocket";
+
 /** Short intervals, so every fault plays out in well under a second. */
 export const FAST = {
   reconnectDelay: 30,
@@ -67,21 +69,6 @@ export function record(socket: ManagedWebSocket): Recording {
   socket.onError.subscribe((error) => recording.errors.push(error));
   socket.onMessage.subscribe((event) => recording.messages.push(event.data));
   return recording;
-}
-
-/**
- * `ws`'s `WebSocket`, keeping every instance it creates: what the client did with a
- * connection after it stopped following it (pass the class as the client's `WebSocket`).
- */
-export function trackedWebSocket(): { WebSocket: new (url: string, protocols?: string | string[]) => WebSocket; instances: WebSocket[] } {
-  const instances: WebSocket[] = [];
-  class Tracked extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols);
-      instances.push(this);
-    }
-  }
-  return { WebSocket: Tracked, instances };
 }
 
 /** Only the `Error`s of a recording (socket `error` events left out). */
