@@ -33,6 +33,13 @@ const { CONNECTING, OPEN, CLOSED } = READY_STATE;
 
 const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };
 
+/**
+ * The clock timers run on: never set back, and (where the platform allows) standing still
+ * while the process sleeps. `undefined` where there is no `performance.now()`.
+ */
+const monotonicNow: (() => number) | undefined =
+  typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : undefined;
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -167,6 +174,9 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
  */
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const now = runtime.now ?? Date.now;
+  // Idleness is a duration: measured on the timers' clock, so a wall clock set back (NTP,
+  // by hand) cannot postpone a ping, nor a dead link's detection.
+  const idleNow = monotonicNow ?? now;
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
 
@@ -192,7 +202,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       const ws = socket;
       let attached = true;
       let opened = false;
-      let lastInboundAt = now();
+      let lastInboundAt = idleNow();
       let awaitingAlive = false;
       // The wall-clock watch runs while the socket is open and a heartbeat can act on a jump.
       let unwatchClock = noop;
@@ -207,7 +217,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
 
       ws.onopen = () => {
         opened = true;
-        lastInboundAt = now();
+        lastInboundAt = idleNow();
         port.opened(new SocketHandle(ws));
         if (input.clock && input.heartbeatInterval > 0) {
           unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
@@ -225,7 +235,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       ws.onmessage = (event: MessageEvent) => {
         if (!stamped) {
           stamped = true;
-          lastInboundAt = now();
+          lastInboundAt = idleNow();
           queueMicrotask(unstamp);
         }
         if (awaitingAlive) {
@@ -250,7 +260,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
             if (ws.readyState === OPEN) sendBack({ type: "socket.confirmed" });
             break;
           case "command.probe": {
-            const idleFor = now() - lastInboundAt;
+            const idleFor = idleNow() - lastInboundAt;
             sendBack(idleFor >= input.heartbeatInterval ? { type: "socket.silent" } : { type: "socket.active", idleFor });
             break;
           }
@@ -313,8 +323,7 @@ type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
  * by a long GC or a slow task delays the tick, but both clocks advance alike.
  */
 function createClockTicker(period: number, now: () => number): ClockTicker {
-  const monotonic =
-    typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : undefined;
+  const monotonic = monotonicNow;
   const listeners = new Set<(ahead: number) => void>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastWall = 0;

@@ -74,7 +74,7 @@ export const connectionMachine = setup({
     /** Inbound silence before a probe; shortened by how long the link has already been quiet. */
     heartbeatInterval: ({ context, event }) =>
       event.type === "socket.active"
-        ? Math.max(0, context.settings.heartbeatInterval - event.idleFor)
+        ? Math.min(context.settings.heartbeatInterval, Math.max(0, context.settings.heartbeatInterval - event.idleFor))
         : context.settings.heartbeatInterval,
     heartbeatTimeout: ({ context }) => context.settings.heartbeatTimeout,
     /** Open this long without a close from the server: the connection was accepted. */

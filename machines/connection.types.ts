@@ -176,6 +176,10 @@ export interface ConnectionRuntime {
   getAuthToken?: AuthTokenProvider;
   /** Where data frames go. @default drops them */
   port?: SocketPort;
-  /** Clock for liveness bookkeeping. @default Date.now */
+  /**
+   * The wall clock, compared with the timers' clock (`performance.now()`) to notice that
+   * the process slept. How long a link has been quiet is measured on the timers' clock.
+   * @default Date.now
+   */
   now?: () => number;
 }

@@ -103,6 +103,32 @@ describe("heartbeat", () => {
   });
 });
 
+describe("a wall clock set back (NTP, by hand)", () => {
+  it("postpones neither the ping nor the drop of a dead link", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(1);
+    const socket = await openSocket();
+    const states = record(socket.onStateChange);
+    bench.stall();
+    await bench.advance(300);
+    vi.setSystemTime(Date.now() - 600_000); // ten minutes back
+    await bench.advance(760);
+    expect(bench.last().frames).toEqual([PING]); // after the interval, as if nothing happened
+    await bench.advance(520);
+    expect(states[0]).toBe("reconnecting");
+    expect(bench.connections[0]!.clientCloseCode).toBe(4000);
+  });
+
+  it("does not postpone the next ping of a link that went quiet after a frame", async () => {
+    const socket = await openSocket();
+    await bench.advance(300);
+    bench.last().socket.send("data"); // the link was active 300 ms ago when the interval ends
+    vi.setSystemTime(Date.now() - 600_000);
+    await bench.advance(1000 + 10);
+    expect(bench.last().frames).toEqual([PING]);
+    expect(socket.state).toBe("open");
+  });
+});
+
 describe("browser wake-ups (SPEC §8)", () => {
   function fakeBrowser() {
     const documentTarget = new EventTarget() as EventTarget & { visibilityState: string };
