@@ -1,7 +1,7 @@
 /**
  * The connection machine: the whole behaviour of one managed socket (SPEC §2–§5, §8).
  *
- *   ticket ──► socket.handshake ──► socket.open.{live ⇄ probing ⇄ awaitingPong}
+ *   ticket ──► socket.handshake ──► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
  *     ▲                 │                 │            │ heartbeatTimeout
  *     │                 ▼                 ▼            ▼
  *   backoff ◄── lost ◄── socket.closed ◄──────── socket.dropping (4000)
@@ -246,10 +246,17 @@ export const connectionMachine = setup({
               on: { "socket.alive": { target: "live" } },
               after: {
                 heartbeatTimeout: [
-                  { guard: "wasTimerLate", target: "awaitingPong", reenter: true },
+                  { guard: "wasTimerLate", target: "repinging" },
                   { target: "#connection.socket.dropping" },
                 ],
               },
+            },
+            repinging: {
+              description:
+                "The timeout fired late (the process slept or was throttled): one more ping, and its timeout counts even if late.",
+              entry: ["notePingSent", "pingSocket"],
+              on: { "socket.alive": { target: "live" } },
+              after: { heartbeatTimeout: { target: "#connection.socket.dropping" } },
             },
           },
         },

@@ -33,8 +33,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "drop-pong-transition",
     fault: "awaitingPong ignores socket.alive (a pong no longer proves liveness)",
-    find: `on: { "socket.alive": { target: "live" } },`,
-    replace: "on: {},",
+    find: /(awaitingPong: \{[^}]*?entry: \["notePingSent", "pingSocket"\],\s*)on: \{ "socket\.alive": \{ target: "live" \} \},/,
+    replace: "$1on: {},",
   },
   {
     name: "swap-close-guards",
@@ -131,6 +131,12 @@ const MUTANTS: Mutant[] = [
     fault: "a heartbeat timeout that fires late (the process slept) drops the link anyway",
     find: /wasTimerLate: \(\{ context \}\) =>\s*Date\.now\(\)/,
     replace: "wasTimerLate: ({ context }) => false && Date.now()",
+  },
+  {
+    name: "late-repings-forever",
+    fault: "the re-ping after a late timeout honours late timeouts too: a dead link in a busy process is never dropped",
+    find: `after: { heartbeatTimeout: { target: "#connection.socket.dropping" } },`,
+    replace: `after: { heartbeatTimeout: [{ guard: "wasTimerLate", target: "repinging", reenter: true }, { target: "#connection.socket.dropping" }] },`,
   },
   {
     name: "clock-jump-ignored",

@@ -50,6 +50,8 @@ export class SpecOracle {
   queue: unknown[] = [];
   /** A ping is out and nothing has arrived since. */
   pingOutstanding = false;
+  /** The outstanding ping is the one re-sent after a late timeout. */
+  repinged = false;
   /** `destroy()` removed every listener: nothing is observed through them any more. */
   destroyed = false;
   /** The manager still counts the socket (until it closes or `closeAll()`). */
@@ -210,9 +212,11 @@ export class SpecOracle {
       case "heartbeatTimeout":
         // §5: only a ping can time out.
         if (!this.pingOutstanding) return;
-        if (stimulus.late) {
-          // README "Late timers": a fresh ping and a full timeout again, no drop.
+        if (stimulus.late && !this.repinged) {
+          // README "Timers that sleep": one fresh ping and a full timeout again, no drop; a
+          // second late timeout in a row counts (a process that is always late is not asleep).
           e.frames.push(PING_FRAME);
+          this.repinged = true;
           return;
         }
         // §5: dead: close with 4000 and reconnect.
@@ -233,6 +237,7 @@ export class SpecOracle {
   #ping(e: Expected): void {
     e.frames.push(PING_FRAME);
     this.pingOutstanding = true;
+    this.repinged = false;
   }
 
   #canRetry(): boolean {

@@ -10,7 +10,8 @@
  * The rules under test (documented in README.md, "Clocks that jump and timers that sleep"):
  * 1. A timer that fires late does not by itself declare a link dead: a heartbeat
  *    timeout that fires more than LATE_TIMER_TOLERANCE after it was due sends a fresh
- *    ping and waits a full heartbeatTimeout again.
+ *    ping and waits a full heartbeatTimeout again, once: the timeout of that second ping
+ *    counts even if it is late too.
  * 2. A wall-clock jump (the wall clock ran ahead of the timers by more than
  *    LATE_TIMER_TOLERANCE within one CLOCK_CHECK_INTERVAL) makes an open, quiet socket
  *    ping at once instead of waiting out the rest of its heartbeat interval.
@@ -151,7 +152,12 @@ describe("timers that sleep", () => {
     expect(socket.state).toBe("open");
   });
 
-  it("still declares a really dead link dead after a late timeout: one re-ping, then 4000", async () => {
+  // A second timeout that is late too counts: a process whose timers are always late is
+  // busy, not asleep, and a dead link must not live on.
+  it.each([
+    ["on time", 0],
+    ["late too (a process always busy, not asleep)", 2 * MINUTE],
+  ])("still declares a really dead link dead after a late timeout: one re-ping, then 4000 when the next timeout fires %s", async (_, secondDelay) => {
     const socket = await openSocket();
     const states = record(socket.onStateChange);
     bench.stall();
@@ -160,8 +166,27 @@ describe("timers that sleep", () => {
     await bench.advance(HEARTBEAT.heartbeatTimeout); // late: re-ping
     expect(pingsSent()).toBe(2);
     expect(states).toEqual([]);
-    await bench.advance(HEARTBEAT.heartbeatTimeout + 10); // on time and still silent: dead
+    sleepFor(secondDelay);
+    await bench.advance(HEARTBEAT.heartbeatTimeout + 10); // still silent: dead
+    expect(bench.connections[0]!.frames.filter((frame) => frame === PING)).toHaveLength(2);
     expect(states[0]).toBe("reconnecting");
     expect(bench.connections[0]!.clientCloseCode).toBe(4000);
+  });
+
+  it("allows the one late re-ping again once the link answered", async () => {
+    const socket = await openSocket();
+    const states = record(socket.onStateChange);
+    for (let round = 1; round <= 2; round++) {
+      bench.stall();
+      await bench.advance(HEARTBEAT.heartbeatInterval + 10);
+      sleepFor(2 * MINUTE);
+      await bench.advance(HEARTBEAT.heartbeatTimeout); // late: re-ping, not a drop
+      bench.stall(false);
+      bench.last().socket.send('{"type":"pong"}');
+      await bench.advance(10);
+      expect(pingsSent()).toBe(2 * round);
+    }
+    expect(states).toEqual([]);
+    expect(socket.state).toBe("open");
   });
 });

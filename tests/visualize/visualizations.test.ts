@@ -142,7 +142,8 @@ describe("drawing the connection machine", () => {
 
   it("draws the heartbeat timeout with its delay and guard names", () => {
     expect(mermaid).toContain("socket_open_awaitingPong --> socket_dropping : after heartbeatTimeout\n");
-    expect(mermaid).toContain("socket_open_awaitingPong --> socket_open_awaitingPong : after heartbeatTimeout [wasTimerLate]\n");
+    expect(mermaid).toContain("socket_open_awaitingPong --> socket_open_repinging : after heartbeatTimeout [wasTimerLate]\n");
+    expect(mermaid).toContain("socket_open_repinging --> socket_dropping : after heartbeatTimeout\n");
     expect(mermaid).toContain("lost --> backoff : always [canRetry]\n");
   });
 });
