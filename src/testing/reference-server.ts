@@ -250,6 +250,8 @@ class LoopbackReferenceServer implements ReferenceServer {
   #ticketLatency: number;
   #listenerClosed: Promise<void> | undefined;
   #restarting: Promise<void> | undefined;
+  /** Counts restarts and the close: a request that began before one gets no answer. */
+  #generation = 0;
   #closed: Promise<void> | undefined;
 
   constructor(options: ResolvedOptions) {
@@ -383,6 +385,7 @@ class LoopbackReferenceServer implements ReferenceServer {
       return Promise.reject(error);
     }
     this.#phase = "restarting";
+    this.#generation += 1;
     const restarting = this.#relisten(downtime);
     this.#restarting = restarting;
     return restarting;
@@ -465,6 +468,7 @@ class LoopbackReferenceServer implements ReferenceServer {
 
   async #shutdown(): Promise<void> {
     this.#phase = "closed";
+    this.#generation += 1;
     for (const [timer, cancel] of this.#timers) {
       clearTimeout(timer);
       cancel();
@@ -481,7 +485,12 @@ class LoopbackReferenceServer implements ReferenceServer {
   // ── HTTP: the ticket endpoint ────────────────────────────────────────────
 
   #handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    const { path } = parseTarget(req.url ?? "/");
+    const target = tryParseTarget(req.url);
+    if (target === undefined) {
+      sendJson(res, 400, { error: "malformed request target" });
+      return;
+    }
+    const { path } = target;
     if (path !== TICKET_PATH) {
       sendJson(res, 404, { error: `no route for ${path}` });
       return;
@@ -491,6 +500,8 @@ class LoopbackReferenceServer implements ReferenceServer {
       return;
     }
     this.#answerTicketRequest(req, res, Date.now()).catch((error: unknown) => {
+      // A client that went away mid-body (or a restart that cut it off) is not a server fault.
+      if (req.destroyed || res.destroyed) return;
       console.error("sockstate reference server: ticket request failed", error);
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
@@ -498,10 +509,15 @@ class LoopbackReferenceServer implements ReferenceServer {
   }
 
   async #answerTicketRequest(req: IncomingMessage, res: ServerResponse, at: number): Promise<void> {
+    const generation = this.#generation;
     const authorization = req.headers.authorization;
     const raw = await readBody(req, MAX_BODY_BYTES);
     const body = raw === undefined ? undefined : parseTicketBody(raw);
     if (!(await this.#delay(this.#ticketLatency))) return;
+    const authorized = req.method === "POST" ? await this.#checkToken(authorization) : undefined;
+    // A restart or the close since the request came in: its connection is gone, and it must
+    // neither use up a fault nor issue a ticket nor be recorded. Nothing awaits after this.
+    if (this.#generation !== generation || res.destroyed) return;
 
     let status: number;
     let payload: unknown;
@@ -517,9 +533,9 @@ class LoopbackReferenceServer implements ReferenceServer {
     } else if (fault?.kind === "malform") {
       status = 200;
       payload = MALFORMED_BODY;
-    } else if (!(await this.#isAuthorized(authorization))) {
-      status = 401;
-      payload = { error: "missing or invalid bearer token" };
+    } else if (authorized !== true) {
+      status = authorized === false ? 401 : 500;
+      payload = { error: authorized === false ? "missing or invalid bearer token" : `the token check threw: ${String(authorized)}` };
     } else if (body === undefined) {
       status = 413;
       payload = { error: `body larger than ${MAX_BODY_BYTES} bytes` };
@@ -532,8 +548,6 @@ class LoopbackReferenceServer implements ReferenceServer {
       payload = issued;
       ticket = issued.ticket;
     }
-    if (this.#phase === "closed") return;
-
     sendJson(res, status, payload);
     this.#ticketRequests.push({
       method: req.method ?? "",
@@ -547,12 +561,17 @@ class LoopbackReferenceServer implements ReferenceServer {
     this.#notify();
   }
 
-  async #isAuthorized(authorization: string | undefined): Promise<boolean> {
+  /** `true` or `false`; the error itself when a token predicate threw or rejected (answered `500`). */
+  async #checkToken(authorization: string | undefined): Promise<boolean | unknown> {
     const check = this.#options.token;
     if (check === undefined) return true;
     const token = bearerToken(authorization);
     if (typeof check === "string") return token === check;
-    return (await check(token)) === true;
+    try {
+      return (await check(token)) === true;
+    } catch (error) {
+      return error instanceof Error ? error.message : error;
+    }
   }
 
   // ── WebSocket: ticketed upgrades, heartbeat, echo ─────────────────────────
@@ -562,11 +581,15 @@ class LoopbackReferenceServer implements ReferenceServer {
       socket.destroy();
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+    const target = tryParseTarget(req.url);
+    if (target === undefined) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, target));
   }
 
-  #accept(ws: WebSocket, req: IncomingMessage): void {
-    const { path, query } = parseTarget(req.url ?? "/");
+  #accept(ws: WebSocket, { path, query }: { path: string; query: Record<string, string> }): void {
     const ticket = query.ticket;
     const ticketStatus = this.#tickets.redeem(ticket, path);
     const refusal: Refusal | undefined =
@@ -703,6 +726,15 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
 }
 
 /** The request body as text, or `undefined` when it exceeds `limit` bytes. */
+/** {@link parseTarget}, or `undefined` for a target no URL can be made of (e.g. `http://[`). */
+function tryParseTarget(target: string | undefined): ReturnType<typeof parseTarget> | undefined {
+  try {
+    return parseTarget(target ?? "/");
+  } catch {
+    return undefined;
+  }
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -8,7 +8,8 @@
  *
  * - `valid`: issued, unused, unexpired, and requested for this path (or for no path).
  * - `missing`: the upgrade URL had no `ticket` parameter.
- * - `unknown`: never issued by this server (or forgotten by {@link ReferenceServer.restart}).
+ * - `unknown`: never issued by this server, forgotten by {@link ReferenceServer.restart}, or
+ *   past its expiry by more than a minute (spent and expired tickets are remembered that long).
  * - `used`: already redeemed by an earlier upgrade (tickets are single-use).
  * - `expired`: older than `ticketTtl`.
  * - `wrong-path`: requested with `{"path": …}` for another path.
@@ -47,7 +48,8 @@ export interface ReferenceServerOptions {
   /**
    * When set, `POST /ws/ticket` requires `Authorization: Bearer <token>`: either the
    * exact token, or a predicate that receives the token (`undefined` when the header is
-   * missing or not a bearer token). A failed check answers `401`.
+   * missing or not a bearer token). A failed check answers `401`; a predicate that
+   * throws or rejects answers `500` (the request is recorded either way).
    * @default undefined (no check)
    */
   token?: TokenCheck;
@@ -149,7 +151,9 @@ export interface ConnectionRecord {
   ticketValid: boolean;
   /**
    * Close code the server answered the upgrade with (`4001` for a bad ticket, or the
-   * code of {@link ReferenceServer.refuseConnections}); `undefined` when accepted.
+   * code of {@link ReferenceServer.refuseConnections}); `undefined` when accepted. Decided
+   * at the upgrade: a refusal held back by {@link ReferenceServer.stall} and overtaken by
+   * `closeAll()`/`dropAll()` keeps its code here, while `closeCode` says what was sent.
    */
   refusedWith: number | undefined;
   /** Epoch ms of the upgrade. */
@@ -266,7 +270,8 @@ export interface ReferenceServer {
 
   /**
    * The next `count` ticket requests are answered with `status` (400–599) and a JSON
-   * error body, before any token check. Queued after earlier calls.
+   * error body, whatever the token check says. Queued after earlier calls. A request
+   * cut off by {@link ReferenceServer.restart} does not use one up.
    * @default count 1
    */
   rejectTickets(status: number, count?: number): void;

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { connect as connectTcp } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { createReferenceServer } from "../../src/testing";
 import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
@@ -123,6 +124,25 @@ function closed(client: WebSocket, timeoutMs = 1000): Promise<{ code: number; re
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `request` as raw bytes and resolves with everything the server wrote before closing. */
+function rawExchange(server: ReferenceServer, request: string, timeoutMs = 2000): Promise<string> {
+  const { port } = new URL(server.apiUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(Number(port), "127.0.0.1", () => socket.write(request));
+    let received = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no end of the answer within ${timeoutMs} ms: ${JSON.stringify(received)}`));
+    }, timeoutMs);
+    socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}
 
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
@@ -255,6 +275,48 @@ describe("ticket endpoint", () => {
     expect(notJson.status).toBe(400);
     expect((await requestTicket(server, { path: "no-slash" })).status).toBe(400);
     expect((await requestTicket(server, [])).status).toBe(400);
+  });
+
+  it("answers 400 to a request target no URL can be made of, and stays up", async () => {
+    const server = await start();
+    const plain = await rawExchange(server, "POST http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    expect(plain).toMatch(/^HTTP\/1\.1 400 /);
+    const upgrade = await rawExchange(
+      server,
+      "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 /);
+    expect(server.connections).toHaveLength(0);
+    expect(server.ticketRequests).toHaveLength(0);
+    expect((await requestTicket(server)).status).toBe(200);
+  });
+
+  it("answers 500 and records the request when a token predicate throws", async () => {
+    const server = await start({
+      token: (token) => {
+        if (token === "boom") throw new Error("token store down");
+        return token === "ok";
+      },
+    });
+    const failed = await requestTicket(server, {}, { Authorization: "Bearer boom" });
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toEqual({ error: "the token check threw: token store down" });
+    expect((await requestTicket(server, {}, { Authorization: "Bearer ok" })).status).toBe(200);
+    expect(server.ticketRequests.map((request) => request.status)).toEqual([500, 200]);
+  });
+
+  it("says nothing when a client goes away in the middle of its request body", async () => {
+    const server = await start();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await rawExchange(server, "POST /ws/ticket HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pa", 300).catch(() => "");
+      await sleep(50);
+      expect(errors).not.toHaveBeenCalled();
+      expect(server.ticketRequests).toHaveLength(0);
+    } finally {
+      errors.mockRestore();
+    }
   });
 });
 
@@ -461,6 +523,20 @@ describe("fault controls", () => {
     const fastStart = Date.now();
     await requestTicket(server);
     expect(Date.now() - fastStart).toBeLessThan(100);
+  });
+
+  it("restart() cuts off a delayed ticket request: no fault used, no ticket issued, nothing recorded", async () => {
+    const server = await start({ ticketLatency: 300 });
+    server.rejectTickets(503);
+    const cutOff = requestTicket(server);
+    await sleep(50);
+    await server.restart();
+    await expect(cutOff).rejects.toThrow();
+    await sleep(350); // past the latency the cut-off request was waiting out
+    expect(server.ticketRequests).toHaveLength(0);
+    server.setTicketLatency(0);
+    expect((await requestTicket(server)).status).toBe(503); // the fault is still queued
+    expect(server.ticketRequests.map((request) => request.status)).toEqual([503]);
   });
 
   it("close() cancels a delayed ticket response at once", async () => {
