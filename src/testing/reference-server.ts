@@ -517,7 +517,8 @@ class LoopbackReferenceServer implements ReferenceServer {
     const authorized = req.method === "POST" ? await this.#checkToken(authorization) : undefined;
     // A restart or the close since the request came in: its connection is gone, and it must
     // neither use up a fault nor issue a ticket nor be recorded. Nothing awaits after this.
-    if (this.#generation !== generation || res.destroyed) return;
+    // (A client that gave up on its own is still answered and recorded, as it asked.)
+    if (this.#generation !== generation) return;
 
     let status: number;
     let payload: unknown;
