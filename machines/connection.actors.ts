@@ -174,9 +174,7 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
  */
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const now = runtime.now ?? Date.now;
-  // Idleness is a duration: measured on the timers' clock, so a wall clock set back (NTP,
-  // by hand) cannot postpone a ping, nor a dead link's detection.
-  const idleNow = monotonicNow ?? now;
+  const monotonic = monotonicNow ?? now;
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
 
@@ -202,7 +200,15 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       const ws = socket;
       let attached = true;
       let opened = false;
-      let lastInboundAt = idleNow();
+      // How long the link has been quiet, by whichever clock says longer: the wall clock
+      // set back (NTP, by hand) cannot postpone a ping, nor can a `performance.now()` that
+      // fake timers leave running in real time. Either way errs toward an early ping.
+      let lastInboundAt = now();
+      let lastInboundMonotonic = monotonic();
+      const stamp = () => {
+        lastInboundAt = now();
+        lastInboundMonotonic = monotonic();
+      };
       let awaitingAlive = false;
       // The wall-clock watch runs while the socket is open and a heartbeat can act on a jump.
       let unwatchClock = noop;
@@ -217,14 +223,14 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
 
       ws.onopen = () => {
         opened = true;
-        lastInboundAt = idleNow();
+        stamp();
         port.opened(new SocketHandle(ws));
         if (input.clock && input.heartbeatInterval > 0) {
           unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
         }
         sendBack({ type: "socket.open" });
       };
-      // The hot path: a few comparisons per frame and no machine transition. The clock is read
+      // The hot path: a few comparisons per frame and no machine transition. The clocks are read
       // once per run of frames delivered in the same task (`ws` hands over a whole TCP read
       // synchronously), because a clock read costs more than everything else here. The stamp
       // can only be older than the last frame: a ping may go out early, a drop is never caused.
@@ -235,7 +241,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       ws.onmessage = (event: MessageEvent) => {
         if (!stamped) {
           stamped = true;
-          lastInboundAt = idleNow();
+          stamp();
           queueMicrotask(unstamp);
         }
         if (awaitingAlive) {
@@ -260,7 +266,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
             if (ws.readyState === OPEN) sendBack({ type: "socket.confirmed" });
             break;
           case "command.probe": {
-            const idleFor = idleNow() - lastInboundAt;
+            const idleFor = Math.max(now() - lastInboundAt, monotonic() - lastInboundMonotonic);
             sendBack(idleFor >= input.heartbeatInterval ? { type: "socket.silent" } : { type: "socket.active", idleFor });
             break;
           }

@@ -178,7 +178,8 @@ export interface ConnectionRuntime {
   port?: SocketPort;
   /**
    * The wall clock, compared with the timers' clock (`performance.now()`) to notice that
-   * the process slept. How long a link has been quiet is measured on the timers' clock.
+   * the process slept. How long a link has been quiet is read on both clocks, and the
+   * longer reading counts.
    * @default Date.now
    */
   now?: () => number;

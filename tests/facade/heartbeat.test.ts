@@ -129,6 +129,26 @@ describe("a wall clock set back (NTP, by hand)", () => {
   });
 });
 
+describe("fake timers that leave performance.now() running in real time (vitest 2's default)", () => {
+  it("still pings after heartbeatInterval of silence and drops a dead link", async () => {
+    bench.manager.closeAll();
+    bench.stop();
+    vi.useRealTimers();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    bench = createBench({ heartbeatInterval: 1000, heartbeatTimeout: 500, reconnectDelay: 100 });
+    bench.serve(PATH);
+    bench.setEcho(false);
+    const socket = await openSocket();
+    const states = record(socket.onStateChange);
+    bench.stall();
+    await bench.advance(1000 + 10);
+    expect(bench.connections[0]!.frames).toEqual([PING]);
+    await bench.advance(500 + 10);
+    expect(states[0]).toBe("reconnecting");
+    expect(bench.connections[0]!.clientCloseCode).toBe(4000);
+  });
+});
+
 describe("browser wake-ups (SPEC §8)", () => {
   function fakeBrowser() {
     const documentTarget = new EventTarget() as EventTarget & { visibilityState: string };

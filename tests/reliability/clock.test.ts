@@ -15,6 +15,7 @@
  * 2. A wall-clock jump (the wall clock ran ahead of the timers by more than
  *    LATE_TIMER_TOLERANCE within one CLOCK_CHECK_INTERVAL) makes an open, quiet socket
  *    ping at once instead of waiting out the rest of its heartbeat interval.
+ * (Rule 3, a wall clock set back postpones nothing, is tested in tests/facade/heartbeat.test.ts.)
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE } from "../../machines/index";
