@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { noop } from "../../machines/connection.utils";
 import type {
   ConnectionRecord,
   Falsy,
@@ -501,7 +502,7 @@ class LoopbackReferenceServer implements ReferenceServer {
     }
     this.#answerTicketRequest(req, res, Date.now()).catch((error: unknown) => {
       // A client that went away mid-body (or a restart that cut it off) is not a server fault.
-      if (req.destroyed || res.destroyed) return;
+      if (!req.complete || res.destroyed) return;
       console.error("sockstate reference server: ticket request failed", error);
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
@@ -514,7 +515,7 @@ class LoopbackReferenceServer implements ReferenceServer {
     const raw = await readBody(req, MAX_BODY_BYTES);
     const body = raw === undefined ? undefined : parseTicketBody(raw);
     if (!(await this.#delay(this.#ticketLatency))) return;
-    const authorized = req.method === "POST" ? await this.#checkToken(authorization) : undefined;
+    const token = req.method === "POST" ? await this.#checkToken(authorization) : undefined;
     // A restart or the close since the request came in: its connection is gone, and it must
     // neither use up a fault nor issue a ticket nor be recorded. Nothing awaits after this.
     // (A client that gave up on its own is still answered and recorded, as it asked.)
@@ -534,9 +535,12 @@ class LoopbackReferenceServer implements ReferenceServer {
     } else if (fault?.kind === "malform") {
       status = 200;
       payload = MALFORMED_BODY;
-    } else if (authorized !== true) {
-      status = authorized === false ? 401 : 500;
-      payload = { error: authorized === false ? "missing or invalid bearer token" : `the token check threw: ${String(authorized)}` };
+    } else if (token === "threw") {
+      status = 500;
+      payload = { error: "the token check failed" };
+    } else if (token === "refused") {
+      status = 401;
+      payload = { error: "missing or invalid bearer token" };
     } else if (body === undefined) {
       status = 413;
       payload = { error: `body larger than ${MAX_BODY_BYTES} bytes` };
@@ -562,16 +566,17 @@ class LoopbackReferenceServer implements ReferenceServer {
     this.#notify();
   }
 
-  /** `true` or `false`; the error itself when a token predicate threw or rejected (answered `500`). */
-  async #checkToken(authorization: string | undefined): Promise<boolean | unknown> {
+  /** The token check's verdict; a predicate that throws or rejects is reported (not to the client) and answered `500`. */
+  async #checkToken(authorization: string | undefined): Promise<"accepted" | "refused" | "threw"> {
     const check = this.#options.token;
-    if (check === undefined) return true;
+    if (check === undefined) return "accepted";
     const token = bearerToken(authorization);
-    if (typeof check === "string") return token === check;
+    if (typeof check === "string") return token === check ? "accepted" : "refused";
     try {
-      return (await check(token)) === true;
+      return (await check(token)) === true ? "accepted" : "refused";
     } catch (error) {
-      return error instanceof Error ? error.message : error;
+      console.error("sockstate reference server: the token predicate threw; answering 500", error);
+      return "threw";
     }
   }
 
@@ -584,6 +589,10 @@ class LoopbackReferenceServer implements ReferenceServer {
     }
     const target = tryParseTarget(req.url);
     if (target === undefined) {
+      // As `ws` refuses a handshake: nobody else listens for this socket's errors any more,
+      // and a half-open client must not keep it open.
+      socket.on("error", noop);
+      socket.once("finish", () => socket.destroy());
       socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -726,7 +735,6 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   res.end(body);
 }
 
-/** The request body as text, or `undefined` when it exceeds `limit` bytes. */
 /** {@link parseTarget}, or `undefined` for a target no URL can be made of (e.g. `http://[`). */
 function tryParseTarget(target: string | undefined): ReturnType<typeof parseTarget> | undefined {
   try {
@@ -735,6 +743,8 @@ function tryParseTarget(target: string | undefined): ReturnType<typeof parseTarg
     return undefined;
   }
 }
+
+/** The request body as text, or `undefined` when it exceeds `limit` bytes. */
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {

@@ -210,7 +210,12 @@ export interface ReferenceServer {
   /** The loopback address listened on. */
   readonly host: string;
 
-  /** Every ticket request since start or the last {@link ReferenceServer.clearRecords}. */
+  /**
+   * Every ticket request answered since start or the last {@link ReferenceServer.clearRecords}
+   * (also one whose client gave up waiting). Requests cut off by
+   * {@link ReferenceServer.restart} or `close()`, or by their client mid-body, are not answered
+   * and not recorded.
+   */
   readonly ticketRequests: readonly TicketRequestRecord[];
   /** Every upgrade since start or the last {@link ReferenceServer.clearRecords}. */
   readonly connections: readonly ConnectionRecord[];
@@ -308,7 +313,9 @@ export interface ReferenceServer {
    * Simulates a server restart: destroys every connection (clients see `1006`), closes
    * the listener, waits `downtime` ms, and listens again on the same port. Tickets
    * issued before the restart are forgotten (an upgrade with one gets `4001`, status
-   * `unknown`); a stall ends. Records, queued faults and latency are kept. Resolves once
+   * `unknown`); a stall ends. Ticket requests still waiting out their latency are cut off:
+   * not answered, not recorded, no queued fault used. Records, queued faults and latency
+   * are kept. Resolves once
    * listening again — or, if {@link ReferenceServer.close} is called meanwhile, once
    * closed. Rejects if a restart is already in progress or the port was taken.
    */

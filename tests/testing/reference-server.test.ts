@@ -292,18 +292,58 @@ describe("ticket endpoint", () => {
     expect((await requestTicket(server)).status).toBe(200);
   });
 
-  it("answers 500 and records the request when a token predicate throws", async () => {
+  it("answers 500 and records the request when a token predicate throws, telling the client nothing of why", async () => {
     const server = await start({
       token: (token) => {
-        if (token === "boom") throw new Error("token store down");
+        if (token === "boom") throw new Error("token store at redis://secret@10.0.0.1 down");
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        if (token === "yes") throw true;
         return token === "ok";
       },
     });
-    const failed = await requestTicket(server, {}, { Authorization: "Bearer boom" });
-    expect(failed.status).toBe(500);
-    expect(await failed.json()).toEqual({ error: "the token check threw: token store down" });
-    expect((await requestTicket(server, {}, { Authorization: "Bearer ok" })).status).toBe(200);
-    expect(server.ticketRequests.map((request) => request.status)).toEqual([500, 200]);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const failed = await requestTicket(server, {}, { Authorization: "Bearer boom" });
+      expect(failed.status).toBe(500);
+      expect(await failed.json()).toEqual({ error: "the token check failed" });
+      expect((await requestTicket(server, {}, { Authorization: "Bearer yes" })).status).toBe(500); // a thrown `true` is no yes
+      expect((await requestTicket(server, {}, { Authorization: "Bearer ok" })).status).toBe(200);
+      expect(server.ticketRequests.map((request) => request.status)).toEqual([500, 500, 200]);
+      expect(errors).toHaveBeenCalledTimes(2); // the test author learns why
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("answers a malformed upgrade and closes the socket even when the client keeps its side open", async () => {
+    const server = await start();
+    const { port } = new URL(server.apiUrl);
+    const ended = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp({ port: Number(port), host: "127.0.0.1", allowHalfOpen: true }, () =>
+        socket.write(
+          "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        ),
+      );
+      let received = "";
+      let poke: ReturnType<typeof setInterval> | undefined;
+      const timer = setTimeout(() => {
+        clearInterval(poke);
+        socket.destroy();
+        reject(new Error(`the server kept the socket open: ${JSON.stringify(received)}`));
+      }, 1500);
+      socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+      // The client keeps writing after the server's FIN: only a socket the server really
+      // closed answers with a reset.
+      socket.on("end", () => (poke = setInterval(() => socket.write("still here\r\n"), 50)));
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearTimeout(timer);
+        clearInterval(poke);
+        resolve(received);
+      });
+    });
+    expect(ended).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it("says nothing when a client goes away in the middle of its request body", async () => {
