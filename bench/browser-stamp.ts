@@ -9,7 +9,8 @@
  * default /usr/bin/chromium) on 127.0.0.1, interleaved round after round, into handlers
  * that differ only in the stamp:
  *   bare:  compare with the pong, count;
- *   stamp: + `Date.now()` and `queueMicrotask` once per task (what the socket actor does);
+ *   stamp: + `Date.now()`, `performance.now()` and `queueMicrotask` once per task (what the
+ *          socket actor does);
  *   now:   + `Date.now()` on every frame.
  * It prints per-mode medians and the ratio bare/mode per round. By default chromium runs
  * as a plain process and the page posts its timings back (no DevTools protocol attached);
@@ -60,12 +61,12 @@ const PONG = '{"type":"pong"}';
 const FRAMES = ${frames};
 window.run = (mode) => new Promise((resolve) => {
   const ws = new WebSocket(${JSON.stringify(wsUrl)});
-  let count = 0, stamped = false, last = 0, start = 0;
+  let count = 0, stamped = false, last = 0, lastMono = 0, start = 0;
   const unstamp = () => { stamped = false; };
   const done = () => { const ms = performance.now() - start; ws.close(); resolve(ms); };
   ws.onmessage = {
     bare: (e) => { if (e.data === PONG) return; if (++count === FRAMES) done(); },
-    stamp: (e) => { if (!stamped) { stamped = true; last = Date.now(); queueMicrotask(unstamp); } if (e.data === PONG) return; if (++count === FRAMES) done(); },
+    stamp: (e) => { if (!stamped) { stamped = true; last = Date.now(); lastMono = performance.now(); queueMicrotask(unstamp); } if (e.data === PONG) return; if (++count === FRAMES) done(); },
     now: (e) => { last = Date.now(); if (e.data === PONG) return; if (++count === FRAMES) done(); },
   }[mode];
   ws.onopen = () => { start = performance.now(); ws.send("go"); };

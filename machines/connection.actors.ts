@@ -329,14 +329,13 @@ type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
  * by a long GC or a slow task delays the tick, but both clocks advance alike.
  */
 function createClockTicker(period: number, now: () => number): ClockTicker {
-  const monotonic = monotonicNow;
   const listeners = new Set<(ahead: number) => void>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastWall = 0;
   let lastMonotonic = 0;
   const tick = () => {
     const wall = now();
-    const mono = monotonic ? monotonic() : lastMonotonic + period;
+    const mono = monotonicNow ? monotonicNow() : lastMonotonic + period;
     const ahead = wall - lastWall - (mono - lastMonotonic);
     lastWall = wall;
     lastMonotonic = mono;
@@ -348,7 +347,7 @@ function createClockTicker(period: number, now: () => number): ClockTicker {
       listeners.add(listener);
       if (!timer) {
         lastWall = now();
-        lastMonotonic = monotonic ? monotonic() : 0;
+        lastMonotonic = monotonicNow ? monotonicNow() : 0;
         timer = setInterval(tick, period);
       }
       return () => {

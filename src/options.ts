@@ -60,7 +60,8 @@ export interface SocketOptions {
   params?: Record<string, string | number | boolean>;
   /**
    * `true` logs every event the socket's machine handles, with the state it is then in,
-   * with `console.debug`; a function receives `(message, details)` instead. Tickets never appear in the output.
+   * with `console.debug`; a function receives `(message, details)` instead. Tickets never
+   * appear in the output.
    * @default false
    */
   debug?: boolean | DebugLogger;

@@ -745,7 +745,6 @@ function tryParseTarget(target: string | undefined): ReturnType<typeof parseTarg
 }
 
 /** The request body as text, or `undefined` when it exceeds `limit` bytes. */
-
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -144,48 +144,33 @@ describe("WebSocketManager", () => {
   });
 
   it("getTicket() gives up after connectTimeout with TicketError(0), the request aborted", async () => {
-    vi.useFakeTimers();
-    try {
-      bench = createBench({ connectTimeout: 500 });
-      bench.answerTickets("hang");
-      const result = bench.manager.getTicket().catch((e: unknown) => e);
-      await vi.advanceTimersByTimeAsync(499);
-      expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(false);
-      await vi.advanceTimersByTimeAsync(1);
-      const error = await result;
-      expect(error).toBeInstanceOf(TicketError);
-      expect(error).toMatchObject({ status: 0, message: "ticket request timed out after 500 ms" });
-      expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(true);
-      expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    bench = createBench({ connectTimeout: 500 });
+    bench.answerTickets("hang");
+    const result = bench.manager.getTicket().catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await result;
+    expect(error).toBeInstanceOf(TicketError);
+    expect(error).toMatchObject({ status: 0, message: "ticket request timed out after 500 ms" });
+    expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("getTicket() bounds a getAuthToken that never settles the same way", async () => {
-    vi.useFakeTimers();
-    try {
-      bench = createBench({ connectTimeout: 300, getAuthToken: () => new Promise<string>(() => {}) });
-      const result = bench.manager.getTicket("/ws/chat/x").catch((e: unknown) => e);
-      await vi.advanceTimersByTimeAsync(300);
-      expect(await result).toMatchObject({ name: "TicketError", status: 0 });
-      expect(bench.fetch).not.toHaveBeenCalled();
-    } finally {
-      vi.useRealTimers();
-    }
+    bench = createBench({ connectTimeout: 300, getAuthToken: () => new Promise<string>(() => {}) });
+    const result = bench.manager.getTicket("/ws/chat/x").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await result).toMatchObject({ name: "TicketError", status: 0 });
+    expect(bench.fetch).not.toHaveBeenCalled();
   });
 
   it("getTicket() leaves no timer behind when the answer comes", async () => {
-    vi.useFakeTimers();
-    try {
-      bench = createBench();
-      await expect(bench.manager.getTicket()).resolves.toBe("tk-1");
-      bench.answerTickets(500);
-      await expect(bench.manager.getTicket()).rejects.toMatchObject({ status: 500 });
-      expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    bench = createBench();
+    await expect(bench.manager.getTicket()).resolves.toBe("tk-1");
+    bench.answerTickets(500);
+    await expect(bench.manager.getTicket()).rejects.toMatchObject({ status: 500 });
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("sends no Authorization header when getAuthToken returns nothing", async () => {

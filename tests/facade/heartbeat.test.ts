@@ -5,11 +5,16 @@ const PATH = "/ws/chat/a";
 const PING = '{"type":"ping"}';
 let bench: Bench;
 
-beforeEach(() => {
-  vi.useFakeTimers();
+/** A bench serving PATH without echo, with a 1000/500 ms heartbeat. */
+function startBench(): void {
   bench = createBench({ heartbeatInterval: 1000, heartbeatTimeout: 500, reconnectDelay: 100 });
   bench.serve(PATH);
   bench.setEcho(false);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  startBench();
 });
 afterEach(() => {
   bench.manager.closeAll();
@@ -135,9 +140,7 @@ describe("fake timers that leave performance.now() running in real time (vitest 
     bench.stop();
     vi.useRealTimers();
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
-    bench = createBench({ heartbeatInterval: 1000, heartbeatTimeout: 500, reconnectDelay: 100 });
-    bench.serve(PATH);
-    bench.setEcho(false);
+    startBench();
     const socket = await openSocket();
     const states = record(socket.onStateChange);
     bench.stall();

@@ -125,20 +125,33 @@ function closed(client: WebSocket, timeoutMs = 1000): Promise<{ code: number; re
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Sends `request` as raw bytes and resolves with everything the server wrote before closing. */
-function rawExchange(server: ReferenceServer, request: string, timeoutMs = 2000): Promise<string> {
+/** An upgrade request whose target no URL can be made of. */
+const MALFORMED_UPGRADE =
+  "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/**
+ * Sends `request` as raw bytes and resolves with everything the server wrote before the
+ * socket closed. With `keepOpen` the client keeps its side open after the server's FIN and
+ * keeps writing: only a socket the server really closed answers with a reset.
+ */
+function rawExchange(server: ReferenceServer, request: string, { timeoutMs = 2000, keepOpen = false } = {}): Promise<string> {
   const { port } = new URL(server.apiUrl);
   return new Promise((resolve, reject) => {
-    const socket = connectTcp(Number(port), "127.0.0.1", () => socket.write(request));
+    const socket = connectTcp({ port: Number(port), host: "127.0.0.1", allowHalfOpen: keepOpen }, () => socket.write(request));
     let received = "";
+    let poke: ReturnType<typeof setInterval> | undefined;
     const timer = setTimeout(() => {
+      clearInterval(poke);
       socket.destroy();
-      reject(new Error(`no end of the answer within ${timeoutMs} ms: ${JSON.stringify(received)}`));
+      reject(new Error(`the server kept the socket open for ${timeoutMs} ms: ${JSON.stringify(received)}`));
     }, timeoutMs);
     socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    if (keepOpen) socket.on("end", () => (poke = setInterval(() => socket.write("still here\r\n"), 50)));
     socket.on("error", () => {});
     socket.on("close", () => {
       clearTimeout(timer);
+      clearInterval(poke);
       resolve(received);
     });
   });
@@ -281,11 +294,7 @@ describe("ticket endpoint", () => {
     const server = await start();
     const plain = await rawExchange(server, "POST http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     expect(plain).toMatch(/^HTTP\/1\.1 400 /);
-    const upgrade = await rawExchange(
-      server,
-      "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    );
+    const upgrade = await rawExchange(server, MALFORMED_UPGRADE);
     expect(upgrade).toMatch(/^HTTP\/1\.1 400 /);
     expect(server.connections).toHaveLength(0);
     expect(server.ticketRequests).toHaveLength(0);
@@ -317,32 +326,7 @@ describe("ticket endpoint", () => {
 
   it("answers a malformed upgrade and closes the socket even when the client keeps its side open", async () => {
     const server = await start();
-    const { port } = new URL(server.apiUrl);
-    const ended = await new Promise<string>((resolve, reject) => {
-      const socket = connectTcp({ port: Number(port), host: "127.0.0.1", allowHalfOpen: true }, () =>
-        socket.write(
-          "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        ),
-      );
-      let received = "";
-      let poke: ReturnType<typeof setInterval> | undefined;
-      const timer = setTimeout(() => {
-        clearInterval(poke);
-        socket.destroy();
-        reject(new Error(`the server kept the socket open: ${JSON.stringify(received)}`));
-      }, 1500);
-      socket.on("data", (chunk) => (received += chunk.toString("latin1")));
-      // The client keeps writing after the server's FIN: only a socket the server really
-      // closed answers with a reset.
-      socket.on("end", () => (poke = setInterval(() => socket.write("still here\r\n"), 50)));
-      socket.on("error", () => {});
-      socket.on("close", () => {
-        clearTimeout(timer);
-        clearInterval(poke);
-        resolve(received);
-      });
-    });
+    const ended = await rawExchange(server, MALFORMED_UPGRADE, { timeoutMs: 1500, keepOpen: true });
     expect(ended).toMatch(/^HTTP\/1\.1 400 /);
   });
 
@@ -350,7 +334,7 @@ describe("ticket endpoint", () => {
     const server = await start();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      await rawExchange(server, "POST /ws/ticket HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pa", 300).catch(() => "");
+      await rawExchange(server, "POST /ws/ticket HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pa", { timeoutMs: 300 }).catch(() => "");
       await sleep(50);
       expect(errors).not.toHaveBeenCalled();
       expect(server.ticketRequests).toHaveLength(0);
