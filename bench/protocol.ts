@@ -1,6 +1,6 @@
 /**
  * What the bench client and the bench server say to each other, besides the wire
- * protocol of SPEC §5 (tickets, `{"type":"ping"}` → `{"type":"pong"}`).
+ * protocol of docs/protocol.md §5 (tickets, `{"type":"ping"}` → `{"type":"pong"}`).
  *
  * Data frames are exactly {@link FRAME_BYTES} bytes of JSON that start with their
  * sequence number, so either side can check the order without parsing JSON:

@@ -12,7 +12,7 @@
 import WebSocket from "ws";
 import { createClient } from "../dist/index.mjs";
 import type { ManagedWebSocket } from "../dist/index.mjs";
-import { PING_FRAME } from "../machines/connection.utils";
+import { PING_FRAME } from "../machines/protocol";
 import { TICKETED_PREFIX } from "./protocol";
 import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 

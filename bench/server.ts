@@ -1,6 +1,6 @@
 /**
  * The bench server, run in its own process (`bench/run.ts` forks it, pinned to its own
- * core where `taskset` exists). It speaks SPEC §5 — single-use tickets from
+ * core where `taskset` exists). It speaks docs/protocol.md §5 — single-use tickets from
  * `POST /ws/ticket` (the reference server's own `TicketStore`), ticketed upgrades,
  * `{"type":"ping"}` → `{"type":"pong"}` — plus the bench scenarios of `protocol.ts`.
  *

@@ -4,7 +4,7 @@
  * stops them.
  */
 import { fromCallback, fromPromise } from "xstate";
-import { TicketError } from "../src/errors";
+import { TicketError } from "./connection.errors";
 import type {
   ClockWatchInput,
   ConnectionEvent,
@@ -18,16 +18,8 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import {
-  buildSocketUrl,
-  noop,
-  PING_FRAME,
-  PONG_FRAME,
-  READY_STATE,
-  redactTicket,
-  Ticket,
-  ticketEndpoint,
-} from "./connection.utils";
+import { buildSocketUrl, noop, READY_STATE, redactTicket, Ticket } from "./connection.utils";
+import { PING_FRAME, PONG_FRAME, ticketEndpoint } from "./protocol";
 
 const { CONNECTING, OPEN, CLOSED } = READY_STATE;
 
@@ -45,7 +37,7 @@ function message(error: unknown): string {
 }
 
 /**
- * Asks `{apiUrl}/ws/ticket` for a fresh ticket (SPEC §5). Rejects with a
+ * Asks `{apiUrl}/ws/ticket` for a fresh ticket (docs/protocol.md §5). Rejects with a
  * `TicketError`: the HTTP status for a non-2xx answer or an unusable body, `0` when
  * no answer arrived.
  */

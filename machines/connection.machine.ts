@@ -1,5 +1,5 @@
 /**
- * The connection machine: the whole behaviour of one managed socket (SPEC §2–§5, §8).
+ * The connection machine: the whole behaviour of one managed socket (docs/protocol.md §2–§5, §8).
  *
  *   ticket ──► socket.handshake ──► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
  *     ▲                 │                 │            │ heartbeatTimeout
@@ -11,7 +11,7 @@
  * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
  */
 import { assign, emit, sendTo, setup } from "xstate";
-import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "../src/errors";
+import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
 import { createConnectionActors, ticketTimedOut } from "./connection.actors";
 import type {
   ClockWatchInput,
@@ -23,14 +23,8 @@ import type {
   SocketActorInput,
   TicketInput,
 } from "./connection.types";
-import {
-  backoffDelay,
-  classifyClose,
-  HEARTBEAT_TIMEOUT_CODE,
-  isTerminalTicketStatus,
-  stableUptime,
-  type Ticket,
-} from "./connection.utils";
+import { backoffDelay, stableUptime, type Ticket } from "./connection.utils";
+import { classifyClose, HEARTBEAT_TIMEOUT_CODE, isTerminalTicketStatus } from "./protocol";
 
 /** A heartbeat timer that fires this much later than asked was throttled or slept through. */
 export const LATE_TIMER_TOLERANCE = 1000;
@@ -65,7 +59,7 @@ export const connectionMachine = setup({
   },
   actors: defaultActors,
   delays: {
-    /** Backoff before the next attempt: uniform in [d/2, d] (SPEC §3). */
+    /** Backoff before the next attempt: uniform in [d/2, d] (docs/protocol.md §3). */
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.settings),
     /** Bound on the ticket request and on the handshake. */
     connectTimeout: ({ context }) => context.settings.connectTimeout,

@@ -1,4 +1,4 @@
-/** The one mapping from a machine snapshot to the public state of SPEC §4. */
+/** The one mapping from a machine snapshot to the public state of docs/protocol.md §4. */
 import type { SnapshotFrom } from "xstate";
 import type { ConnectionMachine } from "./connection.machine";
 import type { WebSocketState } from "./connection.types";

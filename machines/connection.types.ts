@@ -2,8 +2,22 @@
  * The typed schema of the connection machine: its context, input, every event it
  * handles, what it emits, its tags, and the commands its socket actor understands.
  */
-import type { ConnectionSettings } from "../src/options";
 import type { Ticket } from "./connection.utils";
+
+/**
+ * The numbers and query parameters a connection runs on: the socket options of
+ * docs/protocol.md §3 after defaults, without the facade's `debug` and `inspect`.
+ */
+export interface ConnectionSettings {
+  reconnectDelay: number;
+  maxReconnectDelay: number;
+  maxReconnectAttempts: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  connectTimeout: number;
+  maxQueuedMessages: number;
+  params: Readonly<Record<string, string | number | boolean>>;
+}
 
 /** What a connection is created with. */
 export interface ConnectionInput {
@@ -96,7 +110,7 @@ export type SocketCommand =
 /** Tags that map machine states to the public state (see `toPublicState`). */
 export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "closed";
 
-/** The five public states of SPEC §4. */
+/** The five public states of docs/protocol.md §4. */
 export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "reconnecting";
 
 export interface TicketInput {

@@ -1,39 +1,16 @@
 /**
- * Pure helpers of the connection machine: backoff, close-code classification,
- * URL building with the ticket kept out of anything printable.
+ * Pure helpers of the connection machine: backoff, option-free URL building,
+ * the ticket kept out of anything printable. The protocol's own
+ * constants and close-code rules live in `./protocol`.
  */
 
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
 
-/** Close code the client uses when the heartbeat declares a connection dead. */
-export const HEARTBEAT_TIMEOUT_CODE = 4000;
-/** The server rejected the ticket: refresh it and reconnect at once. */
-export const TICKET_REJECTED_CODE = 4001;
-/** Server close codes after which the client never reconnects. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4003, 4004, 1008]);
-/** Heartbeat frames of the wire protocol (SPEC §5). */
-export const PING_FRAME = '{"type":"ping"}';
-export const PONG_FRAME = '{"type":"pong"}';
 /** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */
 export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 /** Minimum uptime before the attempt counter resets, whatever `reconnectDelay` is. */
 export const MIN_STABLE_UPTIME = 5000;
-
-/** What the client does after the server closed (or the network dropped) a socket. */
-export type CloseDisposition = "refresh-ticket" | "terminal" | "retry";
-
-/** The one decision on close codes: 4001 refreshes, 4003/4004/1008 end, anything else retries with backoff. */
-export function classifyClose(code: number): CloseDisposition {
-  if (code === TICKET_REJECTED_CODE) return "refresh-ticket";
-  if (TERMINAL_CLOSE_CODES.has(code)) return "terminal";
-  return "retry";
-}
-
-/** Ticket endpoint statuses after which the client never retries. */
-export function isTerminalTicketStatus(status: number): boolean {
-  return status === 401 || status === 403;
-}
 
 export interface BackoffSettings {
   reconnectDelay: number;
@@ -69,11 +46,6 @@ function trimTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
-/** `POST` target for tickets: `{apiUrl}/ws/ticket`. */
-export function ticketEndpoint(apiUrl: string): string {
-  return `${trimTrailingSlash(apiUrl)}/ws/ticket`;
-}
-
 export type QueryParams = Readonly<Record<string, string | number | boolean>>;
 
 function encodeQuery(entries: Array<[string, string | number | boolean]>): string {
@@ -81,7 +53,7 @@ function encodeQuery(entries: Array<[string, string | number | boolean]>): strin
 }
 
 /**
- * `{wsUrl}{path}?ticket=<ticket>&<params>`, all URI-encoded (SPEC §5). Without a
+ * `{wsUrl}{path}?ticket=<ticket>&<params>`, all URI-encoded (docs/protocol.md §5). Without a
  * ticket it is the public, printable URL of the socket.
  */
 export function buildSocketUrl(wsUrl: string, path: string, params: QueryParams = {}, ticket?: Ticket): string {

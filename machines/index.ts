@@ -15,23 +15,8 @@ export type { ConnectionMachine } from "./connection.machine";
 export { createClockWatch, createConnectionActors, requestTicket } from "./connection.actors";
 export { toPublicAttempt, toPublicState } from "./connection.public";
 export type { ConnectionSnapshot } from "./connection.public";
-export {
-  backoffCeiling,
-  backoffDelay,
-  buildSocketUrl,
-  classifyClose,
-  deriveWsUrl,
-  HEARTBEAT_TIMEOUT_CODE,
-  MIN_STABLE_UPTIME,
-  PING_FRAME,
-  PONG_FRAME,
-  READY_STATE,
-  redactTicket,
-  stableUptime,
-  TERMINAL_CLOSE_CODES,
-  Ticket,
-  TICKET_REJECTED_CODE,
-  ticketEndpoint,
-} from "./connection.utils";
-export type { BackoffSettings, CloseDisposition, QueryParams } from "./connection.utils";
+export { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, MIN_STABLE_UPTIME, READY_STATE, redactTicket, stableUptime, Ticket } from "./connection.utils";
+export { classifyClose, HEARTBEAT_TIMEOUT_CODE, PING_FRAME, PONG_FRAME, TERMINAL_CLOSE_CODES, TICKET_REJECTED_CODE, ticketEndpoint } from "./protocol";
+export type { BackoffSettings, QueryParams } from "./connection.utils";
+export type { CloseDisposition } from "./protocol";
 export type * from "./connection.types";

@@ -6,7 +6,7 @@
  * TCP: a server drop, a stall only the heartbeat can see, a rejected ticket (4001),
  * a server restart, terminal rejections (4004, 1008, 4003), then `closeAll()`. Each
  * step prints what the sockets and the server did, with timestamps, and checks it
- * against SPEC. Exit code 0 only if every step behaved as SPEC says.
+ * against docs/protocol.md. Exit code 0 only if every step behaved as docs/protocol.md says.
  *
  *   npm run demo
  *   npm run demo -- --api-url https://api.example.com --token "$TOKEN"
@@ -442,7 +442,7 @@ async function runEmbedded(ids: Ids): Promise<boolean> {
   return scenario.summarize();
 }
 
-/** `d = min(maxReconnectDelay, reconnectDelay · 2^(n−1))`: the backoff ceiling of attempt n (SPEC §3). */
+/** `d = min(maxReconnectDelay, reconnectDelay · 2^(n−1))`: the backoff ceiling of attempt n (docs/protocol.md §3). */
 function backoffCeiling(attempt: number): number {
   return Math.min(DEMO_TIMING.maxReconnectDelay, DEMO_TIMING.reconnectDelay * 2 ** (attempt - 1));
 }
@@ -504,7 +504,7 @@ async function runRemote(apiUrl: string, wsUrl: string | undefined, token: strin
       check(sockets.every(({ socket }) => !socket.url.includes("ticket")), "socket.url carries no ticket");
     });
 
-    await scenario.step("Send and receive (the heartbeat ping/pong of SPEC §5)", async () => {
+    await scenario.step("Send and receive (the heartbeat ping/pong of docs/protocol.md §5)", async () => {
       for (const { name, socket } of sockets) {
         const before = pongs(socket);
         const sentAt = now();

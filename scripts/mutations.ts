@@ -4,7 +4,7 @@
  * Applies deliberate faults to a copy of the connection machine, one at a time, runs
  * `tests/model/` against each copy, and expects the suite to fail. The paths and the
  * coverage are generated from the (mutated) machine itself, so a mutant dies only when
- * the SPEC oracle, the property invariants, or the driver's checks catch what it does.
+ * the protocol oracle, the property invariants, or the driver's checks catch what it does.
  *
  *   npm run test:mutations             every mutant, stopping each run at its first failure
  *   npm run test:mutations -- --full   every mutant, whole suite (which test files catch it)

@@ -1,5 +1,5 @@
 /**
- * SPEC §8: when the page becomes visible again or the network comes back, wake the
+ * docs/protocol.md §8: when the page becomes visible again or the network comes back, wake the
  * connection (an open socket pings at once, a socket in backoff attempts at once).
  */
 

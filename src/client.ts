@@ -1,4 +1,4 @@
-/** `createClient`: resolves the environment once and hands it to the manager (SPEC §2). */
+/** `createClient`: resolves the environment once and hands it to the manager (docs/protocol.md §2). */
 import { deriveWsUrl } from "../machines/connection.utils";
 import type { AuthTokenProvider, WebSocketConstructor } from "../machines/connection.types";
 import { WebSocketManager } from "./manager";

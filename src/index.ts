@@ -12,7 +12,7 @@ export {
   ReconnectFailedError,
   SocketClosedError,
   TicketError,
-} from "./errors";
+} from "../machines/connection.errors";
 export { DEFAULT_SOCKET_OPTIONS } from "./options";
 export type { DebugLogger, InspectOption, SocketOptions } from "./options";
 export type {

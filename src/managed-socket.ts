@@ -19,7 +19,7 @@ import { watchEnvironment } from "./browser";
 import { joinSharedSystem, leaveSharedSystem, type SharedSystem } from "./shared-systems";
 import { createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
-import { QueueFullError, SocketClosedError } from "./errors";
+import { QueueFullError, SocketClosedError } from "../machines/connection.errors";
 import type { ConnectionSettings, InspectOption, ResolvedSocketOptions } from "./options";
 
 export type { WebSocketState };
@@ -128,7 +128,7 @@ class FacadePort implements SocketPort {
   }
 }
 
-/** One managed connection (SPEC §4). `ChatWebSocket` is the same type. */
+/** One managed connection (docs/protocol.md §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
   readonly key: string;
@@ -157,7 +157,7 @@ export class ManagedWebSocket {
   readonly onStateChange: Emitter<WebSocketState> = this.#states;
   /** Reconnect attempt `n` started (after its backoff delay). */
   readonly onReconnecting: Emitter<number> = this.#reconnects;
-  /** Socket error events and the errors of SPEC §7. */
+  /** Socket error events and the errors of docs/protocol.md §7. */
   readonly onError: Emitter<Event | Error> = this.#errors;
 
   constructor(init: ManagedWebSocketInit) {

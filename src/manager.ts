@@ -1,4 +1,4 @@
-/** `client.websocket`: opens managed sockets, one live socket per key (SPEC §2). */
+/** `client.websocket`: opens managed sockets, one live socket per key (docs/protocol.md §2). */
 import { buildSocketUrl, noop } from "../machines/connection.utils";
 import { requestTicket, ticketTimedOut } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";

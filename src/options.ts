@@ -1,4 +1,7 @@
 import type { InspectionEvent, Observer } from "xstate";
+import type { ConnectionSettings } from "../machines/connection.types";
+
+export type { ConnectionSettings };
 
 /** Receives debug output when `debug` is a function. Details never contain a ticket. */
 export type DebugLogger = (message: string, details: Record<string, unknown>) => void;
@@ -71,21 +74,6 @@ export interface SocketOptions {
    */
   inspect?: InspectOption;
 }
-
-/** The numeric and query settings the connection machine runs on. */
-export type ConnectionSettings = Required<
-  Pick<
-    SocketOptions,
-    | "reconnectDelay"
-    | "maxReconnectDelay"
-    | "maxReconnectAttempts"
-    | "heartbeatInterval"
-    | "heartbeatTimeout"
-    | "connectTimeout"
-    | "maxQueuedMessages"
-    | "params"
-  >
->;
 
 /** The one place defaults live. README and TSDoc quote these values. */
 export const DEFAULT_SOCKET_OPTIONS: Readonly<ConnectionSettings & { debug: false }> = Object.freeze({
@@ -196,7 +184,7 @@ export function resolveSocketOptions(...layers: Array<SocketOptions | undefined>
   for (const layer of layers) {
     if (!layer) continue;
     for (const [name, value] of Object.entries(layer)) {
-      if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as Record<string, unknown>)[name] = value;
+      if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as unknown as Record<string, unknown>)[name] = value;
     }
   }
   resolved.params = { ...resolved.params };

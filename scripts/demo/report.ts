@@ -144,8 +144,8 @@ export class Scenario {
     const passed = this.results.filter((result) => result.status === "passed").length;
     const skipped = this.results.filter((result) => result.status === "skipped").length;
     const verdict = ok
-      ? green(`every step behaved as SPEC says`)
-      : red(`a step did not behave as SPEC says`);
+      ? green(`every step behaved as docs/protocol.md says`)
+      : red(`a step did not behave as docs/protocol.md says`);
     console.log(
       `\n${verdict}: ${passed} passed${skipped ? `, ${skipped} skipped` : ""}` +
         `${ok ? "" : `, ${this.results.length - passed - skipped} failed or not run`} in ${duration(now())}`,

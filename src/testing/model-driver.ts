@@ -6,7 +6,8 @@
  */
 import type { InspectionEvent } from "xstate";
 import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
-import { PONG_FRAME, stableUptime } from "../../machines/connection.utils";
+import { stableUptime } from "../../machines/connection.utils";
+import { PONG_FRAME } from "../../machines/protocol";
 import type { ManagedWebSocket } from "../managed-socket";
 import type { WebSocketManager } from "../manager";
 import type { SocketOptions } from "../options";
@@ -66,7 +67,7 @@ export interface ModelDriver {
 /** The data frame the server sends for `time.pass` with `linkActive`. */
 export const MODEL_DATA_FRAME = '{"type":"model.data"}';
 
-/** The page a socket watches (SPEC §8), as {@link installModelPage} provides it. */
+/** The page a socket watches (docs/protocol.md §8), as {@link installModelPage} provides it. */
 export interface ModelPage {
   /** Fires `visibilitychange` (with `visibilityState` "visible") or `online`. */
   wake(via: "visibilitychange" | "online"): void;

@@ -17,7 +17,7 @@ import { connectionMachine } from "../../machines/connection.machine";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../machines/connection.public";
 import type { ConnectionInput, WebSocketState } from "../../machines/connection.types";
 import { Ticket } from "../../machines/connection.utils";
-import { TicketError } from "../errors";
+import { TicketError } from "../../machines/connection.errors";
 import { DEFAULT_SOCKET_OPTIONS } from "../options";
 import { describeStimulus, MODEL_SOCKET_OPTIONS, type ModelSocketOptions, type ModelTimer, type Stimulus, type TicketAnswer } from "./model-stimuli";
 
@@ -155,7 +155,7 @@ function timePasses(timer: ModelTimer, state: ModelState): Stimulus[] {
 const clockJumps = (state: ModelState): Stimulus[] => (state.stable ? [{ type: "time.jump" }] : []);
 
 /**
- * What can happen in the world in each situation (SPEC §2–§5, §8), whether or not the
+ * What can happen in the world in each situation (docs/protocol.md §2–§5, §8), whether or not the
  * machine handles it: a machine that ignores something the world does is caught by the
  * tests that check the outcome, instead of never being asked.
  */

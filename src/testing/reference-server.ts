@@ -1,5 +1,5 @@
 /**
- * The reference server of `sockstate/testing`: the wire protocol of SPEC §5 (ticket
+ * The reference server of `sockstate/testing`: the wire protocol of docs/protocol.md §5 (ticket
  * endpoint, ticketed upgrades, application-level heartbeat) on loopback, with fault
  * controls and records for assertions.
  */

@@ -197,7 +197,7 @@ export interface RestartOptions {
 export type Falsy = false | 0 | "" | null | undefined;
 
 /**
- * A running reference server: the wire protocol of SPEC §5 on loopback, plus
+ * A running reference server: the wire protocol of docs/protocol.md §5 on loopback, plus
  * fault controls and records for assertions. Obtain one with `createReferenceServer()`.
  */
 export interface ReferenceServer {

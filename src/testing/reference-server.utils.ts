@@ -7,10 +7,10 @@ import { isIPv4, isIPv6 } from "node:net";
 import type { RawData } from "ws";
 import type { IssuedTicket, TicketStatus } from "./reference-server.types";
 
-/** Heartbeat frames of the wire protocol (SPEC §5). */
+/** Heartbeat frames of the wire protocol (docs/protocol.md §5). */
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
-/** Close code for a rejected ticket (SPEC §5). */
+/** Close code for a rejected ticket (docs/protocol.md §5). */
 export const TICKET_REJECTED_CODE = 4001;
 /** Longest close reason a close frame can carry, in UTF-8 bytes. */
 const MAX_CLOSE_REASON_BYTES = 123;

@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 describe("error classes", () => {
-  it("each has name equal to its class name and the fields of SPEC §7", () => {
+  it("each has name equal to its class name and the fields of docs/protocol.md §7", () => {
     const cause = new Error("root");
     expect(new TicketError(401, undefined, { cause })).toMatchObject({ name: "TicketError", status: 401, cause });
     expect(new ConnectionRejectedError(4003, "no")).toMatchObject({ name: "ConnectionRejectedError", code: 4003, reason: "no" });

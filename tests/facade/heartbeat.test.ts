@@ -152,7 +152,7 @@ describe("fake timers that leave performance.now() running in real time (vitest 
   });
 });
 
-describe("browser wake-ups (SPEC §8)", () => {
+describe("browser wake-ups (docs/protocol.md §8)", () => {
   function fakeBrowser() {
     const documentTarget = new EventTarget() as EventTarget & { visibilityState: string };
     documentTarget.visibilityState = "visible";

@@ -1,5 +1,5 @@
 /**
- * Close codes from the server over real TCP (SPEC §5): 4001 refreshes the ticket at
+ * Close codes from the server over real TCP (docs/protocol.md §5): 4001 refreshes the ticket at
  * once, 4003/4004/1008 are terminal, anything else reconnects with backoff.
  */
 import { afterEach, describe, expect, it } from "vitest";

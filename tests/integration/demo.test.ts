@@ -35,7 +35,7 @@ describe("npm run demo -- --api-url", () => {
     server = await createReferenceServer({ token: "their-token" });
     const { code, output } = await runDemo(["--api-url", server.apiUrl, "--ws-url", server.wsUrl, "--token", "their-token"]);
 
-    expect(output).toContain("every step behaved as SPEC says: 3 passed, 5 skipped");
+    expect(output).toContain("every step behaved as docs/protocol.md says: 3 passed, 5 skipped");
     expect(output).toMatch(/chat: sent a ping with send\(\), the server answered with a pong/);
     expect(output).toMatch(/skipped: needs the embedded reference server's fault controls/);
     expect(code).toBe(0);
@@ -52,7 +52,7 @@ describe("npm run demo -- --api-url", () => {
     const { code, output } = await runDemo(["--api-url", server.apiUrl, "--token", "wrong"]);
 
     expect(output).toMatch(/connect rejected with TicketError 401.*check --token/);
-    expect(output).toContain("a step did not behave as SPEC says");
+    expect(output).toContain("a step did not behave as docs/protocol.md says");
     expect(code).toBe(1);
   });
 });

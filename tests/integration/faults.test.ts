@@ -1,5 +1,5 @@
 /**
- * Network faults over real TCP (SPEC §3, §5): drops, half-open stalls only the
+ * Network faults over real TCP (docs/protocol.md §3, §5): drops, half-open stalls only the
  * heartbeat can see, a server restart, running out of attempts, and the outgoing
  * queue across a reconnect.
  */

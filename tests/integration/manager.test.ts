@@ -1,5 +1,5 @@
 /**
- * `client.websocket` over real sockets (SPEC §2, §4): paths and keys, one live socket
+ * `client.websocket` over real sockets (docs/protocol.md §2, §4): paths and keys, one live socket
  * per key, params on the URL with the ticket kept out of sight, close and closeAll.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The ticket endpoint over real HTTP (SPEC §5 "Ticket" and "Ticket endpoint
+ * The ticket endpoint over real HTTP (docs/protocol.md §5 "Ticket" and "Ticket endpoint
  * failures"): a fresh ticket per attempt with the bearer token, terminal 401/403,
  * everything else retried with backoff.
  */

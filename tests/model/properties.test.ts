@@ -3,7 +3,7 @@
  * drops, refusals, stalls, ticket answers, sends, closes, page wake-ups, time passing)
  * against the real facade, with invariants checked after every step. Unlike the model
  * paths, nothing here comes from the machine: the stimuli are the world's, the
- * invariants are the contract's (SPEC §2–§5, §8).
+ * invariants are the contract's (docs/protocol.md §2–§5, §8).
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";

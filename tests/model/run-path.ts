@@ -1,7 +1,7 @@
 /**
  * Runs one model path on the real facade and holds it to three standards after every
  * step: the model (the driver checks the machine took the predicted transitions), the
- * SPEC oracle (what the socket must visibly do), and cleanup (closing leaves nothing).
+ * protocol oracle (what the socket must visibly do), and cleanup (closing leaves nothing).
  */
 import { expect, vi } from "vitest";
 import { type Client, createClient } from "../../src/index";

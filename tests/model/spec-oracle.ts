@@ -1,10 +1,10 @@
 /**
- * SPEC §2–§5 and §8 as an oracle: what a socket must visibly do after each stimulus,
+ * docs/protocol.md §2–§5 and §8 as an oracle: what a socket must visibly do after each stimulus,
  * written from the contract alone. It never looks at the machine, so a machine that
  * drifts from the contract (a dropped transition, a swapped guard, a wrong target) is
  * caught even though the paths and the coverage are generated from that same machine.
  */
-import { PING_FRAME } from "../../machines/connection.utils";
+import { PING_FRAME } from "../../machines/protocol";
 import type { WebSocketState } from "../../src/index";
 import { MODEL_DATA_FRAME, type Stimulus } from "../../src/testing/model";
 
@@ -59,7 +59,7 @@ export class SpecOracle {
 
   constructor(private readonly maxReconnectAttempts: number) {}
 
-  /** `socket.send(data)` now: sent at once, queued, or refused (SPEC §4). */
+  /** `socket.send(data)` now: sent at once, queued, or refused (docs/protocol.md §4). */
   send(data: unknown): "sent" | "queued" | "throws" {
     // §4 + README: sent at once when open, unless queued messages still wait for the
     // connection to be confirmed (order: nothing sent later overtakes them).

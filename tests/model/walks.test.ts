@@ -36,7 +36,7 @@ function walk(choices: number[]): Stimulus[] {
   return stimuli;
 }
 
-it("random walks through the model behave as the SPEC says on the real facade", async () => {
+it("random walks through the model behave as docs/protocol.md says on the real facade", async () => {
   let runs = 0;
   let steps = 0;
   await fc.assert(

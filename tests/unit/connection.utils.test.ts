@@ -1,16 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import {
-  backoffCeiling,
-  backoffDelay,
-  buildSocketUrl,
-  classifyClose,
-  deriveWsUrl,
-  redactTicket,
-  stableUptime,
-  Ticket,
-  ticketEndpoint,
-} from "../../machines/connection.utils";
+import { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, redactTicket, stableUptime, Ticket } from "../../machines/connection.utils";
+import { classifyClose, ticketEndpoint } from "../../machines/protocol";
 
 const settings = { reconnectDelay: 1000, maxReconnectDelay: 30000 };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_SOCKET_OPTIONS, resolveSocketOptions, toConnectionSettings, validateSocketOptions } from "../../src/options";
 
 describe("socket options", () => {
-  it("has the defaults of SPEC §3", () => {
+  it("has the defaults of docs/protocol.md §3", () => {
     expect(DEFAULT_SOCKET_OPTIONS).toEqual({
       reconnectDelay: 1000,
       maxReconnectDelay: 30000,
