@@ -5,8 +5,8 @@
  *
  *   node --import tsx bench/browser-stamp.ts [frames=50000] [rounds=11] [--cdp]
  *
- * A pre-framed flood of ~100-byte text frames goes into Debian's chromium (CHROMIUM_PATH,
- * default /usr/bin/chromium) on 127.0.0.1, interleaved round after round, into handlers
+ * A pre-framed flood of ~100-byte text frames goes into headless Chromium (CHROMIUM_PATH,
+ * else /usr/bin/chromium, else @sparticuz/chromium) on 127.0.0.1, interleaved round after round, into handlers
  * that differ only in the stamp:
  *   bare:  compare with the pong, count;
  *   stamp: + `Date.now()`, `performance.now()` and `queueMicrotask` once per task (what the
@@ -23,7 +23,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { CHROMIUM_PATH, hasChromium, launchChromium } from "../tests/support/chromium";
+import { findChromium, launchChromium } from "../tests/support/chromium";
 import { median, withTimeout } from "./stats";
 
 const [frames = 50_000, rounds = 11] = process.argv.slice(2).filter((arg) => !arg.startsWith("--")).map(Number);
@@ -32,10 +32,7 @@ const MODES = ["bare", "stamp", "now"] as const;
 /** Generous: ~140 µs a frame over the DevTools protocol, three modes, warm-up included. */
 const RUN_TIMEOUT = 60_000 + frames * (rounds + 1) * 3 * 0.5;
 
-if (!hasChromium()) {
-  console.error(`browser-stamp: no chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  process.exit(1);
-}
+const browserBinary = await findChromium();
 
 /** `count` unmasked text frames of 100 bytes each, as one buffer. */
 function flood(count: number): Buffer {
@@ -111,8 +108,9 @@ try {
     }
   } else {
     const profile = join(tmpdir(), `sockstate-browser-stamp-${process.pid}`);
-    const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-    const chromium = spawn(CHROMIUM_PATH, [...flags, `--user-data-dir=${profile}`, pageUrl], { stdio: "ignore" });
+    const chromium = spawn(browserBinary.executablePath, [...browserBinary.args, `--user-data-dir=${profile}`, pageUrl], {
+      stdio: "ignore",
+    });
     try {
       times = JSON.parse(await withTimeout(reported, RUN_TIMEOUT, "the rounds in chromium")) as Record<string, number[]>;
     } finally {
