@@ -1,7 +1,6 @@
 /**
- * The "Inspecting the machine" section shows how to wire Stately's inspector for XState v5:
- * its TypeScript snippets must compile against the built package and the installed
- * `@statelyai/inspect`. Reads the section from README.md.
+ * docs/inspecting.md shows how to wire Stately's inspector for XState v5: its TypeScript
+ * snippets must compile against the built package and the installed `@statelyai/inspect`.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,16 +8,10 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
-const HEADING = "## Inspecting the machine";
+const FILE = "docs/inspecting.md";
 
 function section(): { file: string; text: string } {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const start = readme.indexOf(`${HEADING}\n`);
-  if (start >= 0) {
-    const end = readme.indexOf("\n## ", start + 1);
-    return { file: "README.md", text: readme.slice(start, end < 0 ? undefined : end) };
-  }
-  throw new Error(`README.md has no "${HEADING}" section`);
+  return { file: FILE, text: readFileSync(join(root, FILE), "utf8") };
 }
 
 /** The project's own tsconfig.json settings: the snippets are held to the same standard as the code. */
@@ -33,11 +26,11 @@ function projectCompilerOptions(): ts.CompilerOptions {
   return { ...parsed.options, noEmit: true };
 }
 
-describe(HEADING, () => {
+describe(FILE, () => {
   const { file, text } = section();
 
   it("embeds the generated diagram and names the three ways to see the machine", () => {
-    expect(text, file).toContain("](visualizations/connection.svg)");
+    expect(text, file).toContain("](../visualizations/connection.svg)");
     expect(existsSync(join(root, "visualizations/connection.svg"))).toBe(true);
     for (const way of ["npm run visualize", "@statelyai/inspect", "npm run inspect"]) expect(text, file).toContain(way);
     expect(text, file).toMatch(/@xstate\/inspect.{0,40}XState 4/s);
