@@ -170,10 +170,12 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
 
+  /** Requests a fresh ticket (docs/protocol.md §5). */
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
     requestTicket(runtime, input.apiUrl, input.path, signal),
   );
 
+  /** Opens one WebSocket on a ticket and runs it until the machine leaves the socket state. */
   const socketConnection = fromCallback<SocketCommand, SocketActorInput, ConnectionEvent>(
     ({ input, sendBack, receive }) => {
       const port = input.port ?? runtimePort;

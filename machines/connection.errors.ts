@@ -5,6 +5,7 @@
 
 /** The ticket endpoint answered with a non-2xx status, an unusable body, or could not be reached (`status` 0). */
 export class TicketError extends Error {
+  /** Always `"TicketError"`. */
   override readonly name = "TicketError";
   /** HTTP status of the ticket response; `0` when no response arrived (network error, timeout, bad body on a 2xx is its real status). */
   readonly status: number;
@@ -16,8 +17,11 @@ export class TicketError extends Error {
 
 /** The server closed the socket with a terminal code (`4003`, `4004` or `1008`): no reconnect. */
 export class ConnectionRejectedError extends Error {
+  /** Always `"ConnectionRejectedError"`. */
   override readonly name = "ConnectionRejectedError";
+  /** The close code the server sent. */
   readonly code: number;
+  /** The close reason the server sent. */
   readonly reason: string;
   constructor(code: number, reason = "", options?: ErrorOptions) {
     super(`connection rejected by the server with code ${code}${reason ? `: ${reason}` : ""}`, options);
@@ -28,6 +32,7 @@ export class ConnectionRejectedError extends Error {
 
 /** A handshake did not complete within `connectTimeout`; the attempt was abandoned and is retried. */
 export class ConnectTimeoutError extends Error {
+  /** Always `"ConnectTimeoutError"`. */
   override readonly name = "ConnectTimeoutError";
   /** The `connectTimeout` that ran out, in ms. */
   readonly timeout: number;
@@ -42,7 +47,9 @@ export class ConnectTimeoutError extends Error {
  * failure: its error, or the `{ code, reason, wasClean }` of the close that ended it.
  */
 export class ReconnectFailedError extends Error {
+  /** Always `"ReconnectFailedError"`. */
   override readonly name = "ReconnectFailedError";
+  /** How many attempts failed. */
   readonly attempts: number;
   constructor(attempts: number, options?: ErrorOptions) {
     super(`gave up after ${attempts} reconnect attempt${attempts === 1 ? "" : "s"}`, options);
@@ -52,7 +59,9 @@ export class ReconnectFailedError extends Error {
 
 /** `send()` while not open and the outgoing queue already holds `maxQueuedMessages` messages. */
 export class QueueFullError extends Error {
+  /** Always `"QueueFullError"`. */
   override readonly name = "QueueFullError";
+  /** The `maxQueuedMessages` that was reached. */
   readonly limit: number;
   constructor(limit: number) {
     super(`outgoing queue is full (maxQueuedMessages = ${limit}); the message was not queued`);
@@ -62,6 +71,7 @@ export class QueueFullError extends Error {
 
 /** `send()` on a socket that is `closing` or `closed`, or a pending `connect*` whose socket was closed before it opened. */
 export class SocketClosedError extends Error {
+  /** Always `"SocketClosedError"`. */
   override readonly name = "SocketClosedError";
   constructor(message = "the socket is closed", options?: ErrorOptions) {
     super(message, options);

@@ -303,4 +303,5 @@ export const connectionMachine = setup({
   },
 });
 
+/** The type of {@link connectionMachine}: XState's `StateMachine` with sockstate's context, events and emitted events. */
 export type ConnectionMachine = typeof connectionMachine;

@@ -3,6 +3,7 @@ import type { SnapshotFrom } from "xstate";
 import type { ConnectionMachine } from "./connection.machine";
 import type { WebSocketState } from "./connection.types";
 
+/** A snapshot of the connection machine, as `actor.getSnapshot()` returns it. */
 export type ConnectionSnapshot = SnapshotFrom<ConnectionMachine>;
 
 /**

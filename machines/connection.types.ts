@@ -9,13 +9,21 @@ import type { Ticket } from "./connection.utils";
  * docs/protocol.md §3 after defaults, without the facade's `debug` and `inspect`.
  */
 export interface ConnectionSettings {
+  /** Base backoff in ms. */
   reconnectDelay: number;
+  /** Cap of one backoff delay in ms. */
   maxReconnectDelay: number;
+  /** Reconnect attempts before giving up; `0` retries forever. */
   maxReconnectAttempts: number;
+  /** Ms of inbound silence before a ping; `0` disables the heartbeat. */
   heartbeatInterval: number;
+  /** Ms to wait for any frame after a ping before the link is dead. */
   heartbeatTimeout: number;
+  /** Ms one attempt's ticket request or handshake, or a requested close, may take. */
   connectTimeout: number;
+  /** Bound of the outgoing queue while not open. */
   maxQueuedMessages: number;
+  /** Extra query parameters on the socket URL. */
   params: Readonly<Record<string, string | number | boolean>>;
 }
 
@@ -29,6 +37,7 @@ export interface ConnectionInput {
   apiUrl: string;
   /** Socket base (`ws:` / `wss:`). */
   wsUrl: string;
+  /** The socket options this connection runs on. */
   settings: ConnectionSettings;
   /**
    * Where this connection's data frames go. The facade passes its own here, so one
@@ -41,10 +50,13 @@ export interface ConnectionInput {
 
 /** How a requested close ends the socket. */
 export interface CloseRequest {
+  /** Close code sent to the server. */
   code: number;
+  /** Close reason sent to the server. */
   reason: string;
 }
 
+/** The machine's context: its input plus what it tracks across attempts. */
 export interface ConnectionContext extends ConnectionInput {
   /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets after a stable uptime. */
   attempt: number;
@@ -60,11 +72,30 @@ export interface ConnectionContext extends ConnectionInput {
 
 /** Events the socket actor sends to the machine. */
 export type SocketEvent =
+  /** The handshake completed. */
   | { type: "socket.open" }
-  | { type: "socket.closed"; code: number; reason: string; wasClean: boolean }
-  | { type: "socket.error"; error: unknown }
+  /** The socket closed, with the close event's fields. */
+  | {
+      type: "socket.closed";
+      /** Close code. */
+      code: number;
+      /** Close reason. */
+      reason: string;
+      /** Whether the closing handshake completed. */
+      wasClean: boolean;
+    }
+  /** The socket reported an error. */
+  | {
+      type: "socket.error";
+      /** The error or error event. */
+      error: unknown;
+    }
   /** The link carried a frame `idleFor` ms ago: no ping needed yet. */
-  | { type: "socket.active"; idleFor: number }
+  | {
+      type: "socket.active";
+      /** Ms since the last inbound frame. */
+      idleFor: number;
+    }
   /** Nothing arrived for a whole heartbeat interval. */
   | { type: "socket.silent" }
   /** The first frame after a ping arrived. */
@@ -78,23 +109,45 @@ export type SocketEvent =
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =
-  | { type: "connection.close"; code: number; reason: string }
+  /** `close()` was called. */
+  | {
+      type: "connection.close";
+      /** Close code to send. */
+      code: number;
+      /** Close reason to send. */
+      reason: string;
+    }
   /** The page became visible or the network came back: check liveness / stop waiting now. */
   | { type: "connection.wake" };
 
 /** Events the socket actor's wall-clock watch sends to the machine. */
 export type ClockEvent =
   /** The wall clock ran `by` ms ahead of the timers: the process slept or was frozen. */
-  { type: "clock.jumped"; by: number };
+  {
+    type: "clock.jumped";
+    /** Ms the wall clock ran ahead. */
+    by: number;
+  };
 
+/** Every event the machine handles. */
 export type ConnectionEvent = SocketEvent | FacadeEvent | ClockEvent;
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
   /** The connection stayed OPEN for the confirmation window: the server accepted it. */
   | { type: "established" }
-  | { type: "reconnecting"; attempt: number }
-  | { type: "error"; error: unknown };
+  /** Reconnect attempt `attempt` started. */
+  | {
+      type: "reconnecting";
+      /** The attempt number, from 1. */
+      attempt: number;
+    }
+  /** An error for `onError`. */
+  | {
+      type: "error";
+      /** The error. */
+      error: unknown;
+    };
 
 /** Commands the machine sends to its socket actor. */
 export type SocketCommand =
@@ -105,7 +158,15 @@ export type SocketCommand =
   /** Send `{"type":"ping"}` and report the next inbound frame as `socket.alive`. */
   | { type: "command.ping" }
   /** Close the socket; with `detach`, report `socket.closed` at once instead of waiting for the close handshake. */
-  | { type: "command.close"; code: number; reason: string; detach: boolean };
+  | {
+      type: "command.close";
+      /** Close code. */
+      code: number;
+      /** Close reason. */
+      reason: string;
+      /** Report `socket.closed` at once. */
+      detach: boolean;
+    };
 
 /** Tags that map machine states to the public state (see `toPublicState`). */
 export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "closed";
@@ -113,11 +174,15 @@ export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "c
 /** The five public states of docs/protocol.md §4. */
 export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "reconnecting";
 
+/** What the ticket actor is started with. */
 export interface TicketInput {
+  /** HTTP base for tickets. */
   apiUrl: string;
+  /** The socket path the ticket is for. */
   path: string;
 }
 
+/** What the wall-clock watch is started with. */
 export interface ClockWatchInput {
   /** How often the wall clock is compared with the timers, in ms. */
   period: number;
@@ -125,13 +190,19 @@ export interface ClockWatchInput {
   tolerance: number;
 }
 
+/** What the socket actor is started with. */
 export interface SocketActorInput {
+  /** Socket base (`ws:` / `wss:`). */
   wsUrl: string;
+  /** Socket path, starting with `/`. */
   path: string;
+  /** Extra query parameters on the socket URL. */
   params: ConnectionSettings["params"];
+  /** Ms of inbound silence before a probe; `0` when the heartbeat is off. */
   heartbeatInterval: number;
   /** Wall-clock watch while open (only when the heartbeat is on); none when absent. */
   clock?: ClockWatchInput;
+  /** The fresh ticket for this attempt. */
   ticket: Ticket;
   /** The connection's port; the runtime's when absent. */
   port?: SocketPort;
@@ -139,19 +210,29 @@ export interface SocketActorInput {
 
 /** The subset of the WebSocket API sockstate uses; browsers' `WebSocket`, `ws` and `mock-socket` all fit. */
 export interface WebSocketLike {
+  /** `CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   readonly readyState: number;
+  /** Bytes queued but not yet sent. */
   readonly bufferedAmount?: number;
+  /** How binary frames are delivered (`"blob"`, `"arraybuffer"`, `ws`'s `"nodebuffer"`). */
   binaryType?: string;
+  /** Called when the connection opens. */
   onopen: ((event: any) => void) | null;
+  /** Called for every inbound frame. */
   onmessage: ((event: any) => void) | null;
+  /** Called once when the connection closes. */
   onclose: ((event: any) => void) | null;
+  /** Called when the connection errs. */
   onerror: ((event: any) => void) | null;
+  /** Sends one frame. */
   send(data: any): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** `ws` only: ends the connection at once, without waiting for a closing handshake. */
   terminate?(): void;
 }
 
+/** A `WebSocket` class: browsers' own, `ws`'s, or any that fits {@link WebSocketLike}. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Data `send()` accepts, as browsers' WebSocket does (no shared memory). */
@@ -159,7 +240,9 @@ export type SendData = string | ArrayBuffer | Blob | ArrayBufferView;
 
 /** How the facade reaches the live socket without going through the interpreter. */
 export interface SocketTransport {
+  /** Sends one frame on the live socket. */
   send(data: SendData): void;
+  /** Bytes queued but not yet sent. */
   readonly bufferedAmount: number;
   /** The socket's `readyState`: `CLOSING` (2) as soon as a close frame arrived, before the close event. */
   readonly readyState: number;
@@ -178,6 +261,7 @@ export interface SocketPort {
   detached(): void;
 }
 
+/** Returns the bearer token for ticket requests, sync or async; none sends no `Authorization`. */
 export type AuthTokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
 
 /** What the connection's actors need from the environment. Every field has a default. */

@@ -8,12 +8,24 @@
 export const noop = (): void => {};
 
 /** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */
-export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export const READY_STATE = {
+  /** Handshake under way. */
+  CONNECTING: 0,
+  /** Open. */
+  OPEN: 1,
+  /** A close frame was sent or received. */
+  CLOSING: 2,
+  /** Closed. */
+  CLOSED: 3,
+} as const;
 /** Minimum uptime before the attempt counter resets, whatever `reconnectDelay` is. */
 export const MIN_STABLE_UPTIME = 5000;
 
+/** The two options the backoff delay depends on (docs/protocol.md §3). */
 export interface BackoffSettings {
+  /** Base backoff in ms. */
   reconnectDelay: number;
+  /** Cap of one backoff delay in ms. */
   maxReconnectDelay: number;
 }
 
@@ -46,6 +58,7 @@ function trimTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
+/** Extra query parameters on the socket URL, URI-encoded after the ticket. */
 export type QueryParams = Readonly<Record<string, string | number | boolean>>;
 
 function encodeQuery(entries: Array<[string, string | number | boolean]>): string {
@@ -83,12 +96,15 @@ export class Ticket {
     this.#value = value;
     this.expiresAt = expiresAt;
   }
+  /** The ticket itself, for the socket URL only. */
   reveal(): string {
     return this.#value;
   }
+  /** `[redacted ticket]`. */
   toString(): string {
     return REDACTED;
   }
+  /** `[redacted ticket]`. */
   toJSON(): string {
     return REDACTED;
   }

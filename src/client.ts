@@ -26,6 +26,7 @@ export interface ClientOptions extends SocketOptions {
   inspect?: InspectOption;
 }
 
+/** What `createClient` returns. */
 export interface Client {
   /** The manager of this client's sockets. */
   readonly websocket: WebSocketManager;

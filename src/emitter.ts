@@ -2,6 +2,7 @@
 
 export type Listener<T> = (value: T) => void;
 
+/** The subscribe side of a socket event (`onMessage`, `onStateChange`, …). */
 export interface Emitter<T> {
   /** Calls `listener` for every value from now on; returns the function that stops it. */
   subscribe(listener: Listener<T>): () => void;

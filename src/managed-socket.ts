@@ -160,6 +160,7 @@ export class ManagedWebSocket {
   /** Socket error events and the errors of docs/protocol.md §7. */
   readonly onError: Emitter<Event | Error> = this.#errors;
 
+  /** @internal Created by the manager's `connect*` and `open`. */
   constructor(init: ManagedWebSocketInit) {
     this.key = init.key;
     this.url = init.url;

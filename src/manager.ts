@@ -51,6 +51,10 @@ function settle(open: () => ManagedWebSocket): Promise<ManagedWebSocket> {
   }
 }
 
+/**
+ * The sockets of one client (`client.websocket`, docs/protocol.md §2): opens managed
+ * sockets by path or key, one live socket per key, and closes them all at once.
+ */
 export class WebSocketManager {
   readonly #config: ManagerConfig;
   /** Forgets a closed socket, unless its key already belongs to a replacement. One function for all sockets. */
@@ -66,6 +70,7 @@ export class WebSocketManager {
   readonly #defaultSettings: ConnectionSettings;
   readonly #sockets = new Map<string, ManagedWebSocket>();
 
+  /** @internal Created by `createClient`. */
   constructor(config: ManagerConfig) {
     this.#config = config;
     const defaults = resolveSocketOptions(config.defaults);

@@ -76,7 +76,12 @@ export interface SocketOptions {
 }
 
 /** The one place defaults live. README and TSDoc quote these values. */
-export const DEFAULT_SOCKET_OPTIONS: Readonly<ConnectionSettings & { debug: false }> = Object.freeze({
+export const DEFAULT_SOCKET_OPTIONS: Readonly<
+  ConnectionSettings & {
+    /** No debug output. */
+    debug: false;
+  }
+> = Object.freeze({
   reconnectDelay: 1000,
   maxReconnectDelay: 30000,
   maxReconnectAttempts: 0,
