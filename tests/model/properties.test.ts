@@ -129,7 +129,7 @@ class Invariants {
     }
     const queued = outcome === "sent" && this.socket.queuedMessages > queuedBefore;
     this.sends.set(id, { outcome, queued });
-    // §4: open sends now (README: unless queued messages still wait for the confirmation,
+    // §4: open sends now (unless queued messages still wait for the confirmation,
     // or the server's close frame is already in); connecting/reconnecting queues up to the
     // bound; closing/closed refuses.
     if (before === "closing" || before === "closed") expect(outcome).toBe("SocketClosedError");

@@ -61,7 +61,7 @@ export class SpecOracle {
 
   /** `socket.send(data)` now: sent at once, queued, or refused (docs/protocol.md §4). */
   send(data: unknown): "sent" | "queued" | "throws" {
-    // §4 + README: sent at once when open, unless queued messages still wait for the
+    // §4: sent at once when open, unless queued messages still wait for the
     // connection to be confirmed (order: nothing sent later overtakes them).
     if (this.phase === "open" && this.queue.length === 0) return "sent";
     if (this.phase === "closing" || this.phase === "closed") return "throws";
@@ -89,7 +89,7 @@ export class SpecOracle {
       upgrades: 0,
     };
     const before = this.phase;
-    // README: destroy() reports the messages still queued, then removes every listener.
+    // §4: destroy() reports the messages still queued, then removes every listener.
     let reportedBeforeDestroy: string[] = [];
     if (stimulus.type === "user.close" && stimulus.via === "destroy") {
       if (this.queue.length > 0) reportedBeforeDestroy = ["SocketClosedError"];
@@ -127,12 +127,12 @@ export class SpecOracle {
         this.link = "open";
         this.phase = "open";
         this.pingOutstanding = false;
-        // README: queued messages wait until the server has had its chance to refuse.
+        // §4: queued messages wait until the server has had its chance to refuse.
         return;
       case "server.refuse":
       case "server.close":
       // A refusal whose close frame came inside the confirmation window: never confirmed
-      // (README: connect* resolves only once the server has had its chance to refuse).
+      // (§4: connect* resolves only once the server has had its chance to refuse).
       case "server.closeLate":
         this.link = "none";
         this.pingOutstanding = false;
@@ -169,7 +169,7 @@ export class SpecOracle {
         else if (this.link === "backoff") this.#startAttempt(e);
         return;
       case "time.jump":
-        // README "Late timers": a quiet socket pings at once after the process slept.
+        // §5, timers that sleep: a quiet socket pings at once after the process slept.
         if (this.link === "open" && !this.pingOutstanding) this.#ping(e);
         return;
       case "time.pass":
@@ -181,7 +181,7 @@ export class SpecOracle {
   #timePassed(stimulus: Stimulus & { type: "time.pass" }, e: Expected): void {
     switch (stimulus.timer) {
       case "connectTimeout":
-        // README: a timed-out attempt is reported: TicketError(0) for the ticket request,
+        // §5: a timed-out attempt is reported: TicketError(0) for the ticket request,
         // ConnectTimeoutError for the handshake.
         e.errors.push(this.link === "handshake" ? "ConnectTimeoutError" : "TicketError(0)");
         if (this.link === "handshake") e.clientCloses.push("abort");
@@ -194,7 +194,7 @@ export class SpecOracle {
       case "openConfirmation":
         // §2: connect* resolves once the first connection is open (and not refused at once).
         if (this.ready === "pending") this.ready = "resolved";
-        // README: queued messages are flushed in order once the connection is confirmed.
+        // §4: queued messages are flushed in order once the connection is confirmed.
         if (this.link === "open") {
           e.frames.push(...this.queue);
           this.queue = [];
@@ -213,7 +213,7 @@ export class SpecOracle {
         // §5: only a ping can time out.
         if (!this.pingOutstanding) return;
         if (stimulus.late && !this.repinged) {
-          // README "Timers that sleep": one fresh ping and a full timeout again, no drop; a
+          // §5, timers that sleep: one fresh ping and a full timeout again, no drop; a
           // second late timeout in a row counts (a process that is always late is not asleep).
           e.frames.push(PING_FRAME);
           this.repinged = true;

@@ -7,7 +7,7 @@
  * jumped by the length of the sleep. `vi.setSystemTime()` moves the wall clock without
  * running a single timer, which is exactly that situation.
  *
- * The rules under test (documented in README.md, "Clocks that jump and timers that sleep"):
+ * The rules under test (docs/protocol.md §5, "Timers that sleep"):
  * 1. A timer that fires late does not by itself declare a link dead: a heartbeat
  *    timeout that fires more than LATE_TIMER_TOLERANCE after it was due sends a fresh
  *    ping and waits a full heartbeatTimeout again, once: the timeout of that second ping
