@@ -48,6 +48,11 @@ export const OPEN_CONFIRMATION_DELAY = 50;
 
 const defaultActors = createConnectionActors();
 
+/**
+ * The XState v5 machine every managed socket runs: tickets, handshake, confirmation,
+ * heartbeat, backoff and closing (docs/protocol.md §2–§5, §8). Its states are drawn in
+ * `visualizations/`.
+ */
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,

@@ -4,6 +4,7 @@
  * The machine's default actors use `globalThis.fetch` and `globalThis.WebSocket` and
  * drop data frames. To run it without the facade, provide actors bound to your
  * environment: `connectionMachine.provide({ actors: createConnectionActors({ WebSocket, port }) })`.
+ * @module sockstate/machine
  */
 export {
   CLOCK_CHECK_INTERVAL,

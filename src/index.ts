@@ -1,4 +1,7 @@
-/** `sockstate`: managed WebSocket connections driven by one XState v5 machine. */
+/**
+ * `sockstate`: managed WebSocket connections driven by one XState v5 machine.
+ * @module sockstate
+ */
 export { createClient } from "./client";
 export type { Client, ClientOptions } from "./client";
 export { WebSocketManager } from "./manager";
