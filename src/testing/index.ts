@@ -3,7 +3,6 @@
  * sockstate wire protocol, with fault controls, for tests and demos. Needs `ws`.
  */
 export { createReferenceServer } from "./reference-server";
-export * from "./model";
 export type {
   ConnectionRecord,
   Falsy,

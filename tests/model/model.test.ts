@@ -1,5 +1,5 @@
 /**
- * The model helpers of sockstate/testing on their own: what they refuse, and that the
+ * The model kit (tests/model/kit) on its own: what they refuse, and that the
  * driver's conformance check does fail when a socket strays from a path.
  */
 import { createMachine } from "xstate";
@@ -12,7 +12,7 @@ import {
   createModelNetwork,
   machineInventory,
   stateName,
-} from "../../src/testing/model";
+} from "./kit/model";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());

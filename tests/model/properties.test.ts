@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
-import { installModelPage, type ModelPage } from "../../src/testing/model";
+import { installModelPage, type ModelPage } from "./kit/model";
 import { type Bench, createBench } from "../support/mock-harness";
 import { propertyParameters, SEED, seededRandom } from "./seed";
 

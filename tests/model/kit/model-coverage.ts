@@ -4,7 +4,7 @@
  * (read from XState's `@xstate.microstep` inspection events, not from the model).
  */
 import type { AnyStateMachine, InspectionEvent } from "xstate";
-import { connectionMachine } from "../../machines/connection.machine";
+import { connectionMachine } from "../../../machines/connection.machine";
 import { stateNodePaths } from "./model-paths";
 
 /** One transition the machine declares. */

@@ -26,6 +26,6 @@ export type { ModelSocketOptions, ModelTimer, Stimulus, TicketAnswer } from "./m
 export { createModelNetwork } from "./model-network";
 export type { ClientClose, ModelNetwork, ModelNetworkOptions, ModelSocketRecord, ModelTicketRequest } from "./model-network";
 export { createModelDriver, installModelPage, MODEL_DATA_FRAME } from "./model-driver";
-export type { ModelDriver, ModelDriverOptions, ModelLeftovers, ModelPage, ModelTimers } from "./model-driver";
+export type { DrivenManager, DrivenSocket, ModelDriver, ModelDriverOptions, ModelLeftovers, ModelPage, ModelTimers } from "./model-driver";
 export { createCoverageRecorder, formatCoverage, machineInventory } from "./model-coverage";
 export type { CoverageRecorder, CoverageReport, MachineInventory, TransitionInfo } from "./model-coverage";
