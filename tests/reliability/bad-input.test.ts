@@ -18,6 +18,7 @@ import {
 } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { nextMessage, nextState, sleep } from "./support";
+import { PONG_FRAME } from "../../machines/protocol";
 
 const crashes: unknown[] = [];
 const recordCrash = (error: unknown) => crashes.push(error);
@@ -203,8 +204,8 @@ describe("frames the client did not expect", () => {
     connection.send(bytes);
     expect(new Uint8Array(await (first as Promise<Buffer>))).toEqual(bytes);
     const second = nextMessage(socket);
-    connection.send(new TextEncoder().encode('{"type":"pong"}'));
-    expect(Buffer.from((await second) as Buffer).toString()).toBe('{"type":"pong"}');
+    connection.send(new TextEncoder().encode(PONG_FRAME));
+    expect(Buffer.from((await second) as Buffer).toString()).toBe(PONG_FRAME);
     expect(socket.state).toBe("open");
   });
 

@@ -5,11 +5,10 @@
  * works with real and with fake timers alike.
  */
 import type { WebSocketLike } from "../../src/index";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
 
-const PING = '{"type":"ping"}';
 /** Issued tickets that are remembered until used; older ones expire (and count as bad if used). */
 const OUTSTANDING_TICKETS = 100;
-const PONG = '{"type":"pong"}';
 
 export interface MemoryTransportStats {
   /** Tickets the endpoint issued. */
@@ -54,7 +53,7 @@ export function createMemoryTransport() {
 
     send(data: unknown): void {
       if (this.readyState !== 1) throw new Error("InvalidStateError: not open");
-      if (data === PING && answerPings) queueMicrotask(() => this.serverSend(PONG));
+      if (data === PING_FRAME && answerPings) queueMicrotask(() => this.serverSend(PONG_FRAME));
     }
 
     close(code = 1000, reason = ""): void {

@@ -6,6 +6,7 @@
 import { Server, WebSocket as MockWebSocket } from "mock-socket";
 import { vi } from "vitest";
 import { createClient, type ClientOptions, type SocketOptions } from "../../src/index";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
 
 export const API_URL = "http://api.test";
 export const WS_URL = "ws://api.test";
@@ -108,7 +109,7 @@ export function createBench(options: Partial<ClientOptions> = {}) {
       socket.on("message", (data: string) => {
         connection.frames.push(data);
         if (stalled) return;
-        if (data === '{"type":"ping"}') socket.send('{"type":"pong"}');
+        if (data === PING_FRAME) socket.send(PONG_FRAME);
         else if (echo) socket.send(data);
       });
       socket.on("close", (event: { code: number }) => {

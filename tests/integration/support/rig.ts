@@ -6,6 +6,7 @@
 import WebSocket from "ws";
 import { createClient, type Client, type ClientOptions, type ManagedWebSocket, type WebSocketState } from "../../../src/index";
 import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from "../../../src/testing/index";
+import { PING_FRAME } from "../../../machines/protocol";
 
 export { trackedWebSocket } from "../../support/tracked-websocket";
 
@@ -131,6 +132,6 @@ export function connectionsOn(server: ReferenceServer, path: string) {
 /** Frames the server read from clients on `path`, heartbeat pings left out, as text. */
 export function framesOn(server: ReferenceServer, path: string): string[] {
   return server.frames
-    .filter((frame) => frame.path === path && frame.data !== '{"type":"ping"}')
+    .filter((frame) => frame.path === path && frame.data !== PING_FRAME)
     .map((frame) => frame.data.toString());
 }
