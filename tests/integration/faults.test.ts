@@ -6,19 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ReconnectFailedError } from "../../src/index";
-import {
-  errorsOf,
-  framesOn,
-  nextMessage,
-  record,
-  sleep,
-  startRig,
-  stateOf,
-  stopRigs,
-  text,
-  trackedWebSocket,
-  until,
-} from "./support/rig";
+import { errorsOf, framesOn, record, startRig, stateOf, stopRigs, text, trackedWebSocket } from "../support/rig";
+import { nextMessage, sleep, until } from "../support/wait";
 import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
 
 const PATH = "/ws/chat/a";

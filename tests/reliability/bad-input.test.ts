@@ -17,7 +17,8 @@ import {
   type WebSocketManager,
 } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
-import { nextMessage, nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { nextMessage, sleep } from "../support/wait";
 import { PONG_FRAME } from "../../machines/protocol";
 
 const crashes: unknown[] = [];

@@ -10,7 +10,8 @@ import WebSocket from "ws";
 import { type ClientOptions, createClient, type ManagedWebSocket, type WebSocketState } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { createTcpProxy, type TcpProxy } from "../support/tcp-proxy";
-import { nextMessage, nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { nextMessage, sleep } from "../support/wait";
 import { PING_FRAME } from "../../machines/protocol";
 
 const HEARTBEAT_INTERVAL = 500;

@@ -18,7 +18,8 @@ import { createClient, type ManagedWebSocket, type WebSocketManager } from "../.
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { trackedWebSocket } from "../support/tracked-websocket";
 import { createMemoryTransport, type MemoryTransport } from "./memory-transport";
-import { nextState, stubBrowserEnvironment, trackTimers, until } from "./support";
+import { nextState, stubBrowserEnvironment, trackTimers } from "../support/reliability";
+import { until } from "../support/wait";
 
 const DROP_CYCLES = 5_000;
 const CREATE_CLOSE_CYCLES = 2_000;

@@ -24,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createClient, type ManagedWebSocket, type WebSocketManager } from "../../src/index";
 import { type RemoteServer, startRemoteServer } from "./remote-server";
-import { sleep, spread, windowShares } from "./support";
+import { spread, windowShares } from "../support/reliability";
+import { sleep } from "../support/wait";
 
 const SOCKETS = 500;
 const RECONNECT_DELAY = 4_000;

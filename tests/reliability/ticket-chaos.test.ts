@@ -16,7 +16,8 @@ import { backoffCeiling } from "../../machines/index";
 import { createClient, type ManagedWebSocket, TicketError } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { seededRandom } from "../model/seed";
-import { nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { sleep } from "../support/wait";
 
 const SEED = 0x5eed7;
 const CONNECT_TIMEOUT = 300;

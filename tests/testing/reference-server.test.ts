@@ -4,6 +4,7 @@ import WebSocket from "ws";
 import { createReferenceServer } from "../../src/testing";
 import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
 import { PING_FRAME, PONG_FRAME, TICKET_PATH } from "../../machines/protocol";
+import { sleep } from "../support/wait";
 
 // ── fixtures ────────────────────────────────────────────────────────────────
 
@@ -123,8 +124,6 @@ function closed(client: WebSocket, timeoutMs = 1000): Promise<{ code: number; re
   });
   return Promise.race([inboxOf(client).closed, timeout]).finally(() => clearTimeout(timer));
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An upgrade request whose target no URL can be made of. */
 const MALFORMED_UPGRADE =
