@@ -14,14 +14,8 @@ import type { SocketOptions } from "../../src/options";
 import { createReferenceServer } from "../../src/testing";
 import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
 import { buildBrowserBundle } from "../browser-bundle";
-import {
-  allStates,
-  connectionPublicState,
-  describeMachine,
-  MERMAID_CONFIG,
-  mermaidScriptPath,
-  toDiagram,
-} from "../visualize";
+import { allStates, connectionPublicState, describeMachine } from "../describe-machine";
+import { MERMAID_CONFIG, mermaidScriptPath, toDiagram } from "../visualize";
 import type { FaultInfo, PageConfig } from "./page.types";
 
 /** Heartbeat and backoff short enough to watch a fault play out in a few seconds. */

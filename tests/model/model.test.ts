@@ -62,8 +62,8 @@ describe("machineInventory", () => {
     expect(states).toContain("socket.open.awaitingPong");
     const labels = transitions.map((t) => t.label);
     expect(labels).toContain("lost —always [canRetry]→ backoff");
-    expect(labels).toContain("socket.open.awaitingPong —xstate.after.heartbeatTimeout [wasTimerLate]→ socket.open.repinging");
-    expect(labels).toContain("socket.open.repinging —xstate.after.heartbeatTimeout→ socket.dropping");
+    expect(labels).toContain("socket.open.awaitingPong —after heartbeatTimeout [wasTimerLate]→ socket.open.repinging");
+    expect(labels).toContain("socket.open.repinging —after heartbeatTimeout→ socket.dropping");
     expect(new Set(transitions.map((t) => t.key)).size).toBe(transitions.length);
   });
 });
