@@ -51,10 +51,6 @@ export class EventEmitter<T> implements Emitter<T> {
     }
   }
 
-  get size(): number {
-    return this.#listeners.length;
-  }
-
   clear(): void {
     this.#listeners = [];
   }

@@ -92,11 +92,7 @@ export function text(data: unknown): string {
   return String(data);
 }
 
-/** Path-filtered views of the server's records. */
-export function ticketsFor(server: ReferenceServer, path: string) {
-  return server.ticketRequests.filter((request) => request.path === path);
-}
-
+/** The server's connection records on `path`. */
 export function connectionsOn(server: ReferenceServer, path: string) {
   return server.connections.filter((connection) => connection.path === path);
 }
