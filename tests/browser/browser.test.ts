@@ -1,8 +1,8 @@
 /**
- * sockstate in a real browser (issue 7): headless Debian chromium (playwright-core, no
- * browser download) loads the browser bundle from a page on 127.0.0.1 and talks to the
- * reference server with the browser's own `WebSocket` and `fetch` (cross-origin, so the
- * ticket request goes through a CORS preflight). The page (fixtures/page.html) counts
+ * sockstate in a real browser: headless Chromium (tests/support/chromium.ts, driven by
+ * playwright-core, no browser download) loads the browser bundle from a page on
+ * 127.0.0.1 and talks to the reference server with the browser's own `WebSocket` and
+ * `fetch` (cross-origin, so the ticket request goes through a CORS preflight). The page (fixtures/page.html) counts
  * fetch calls, sockets and the `visibilitychange`/`online` listeners before sockstate loads.
  */
 import { readFile } from "node:fs/promises";

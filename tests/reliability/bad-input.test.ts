@@ -1,5 +1,5 @@
 /**
- * Bad input (issue 7): every kind of wrong argument, answer or callback gets a clear error
+ * Bad input: every kind of wrong argument, answer or callback gets a clear error
  * or documented behaviour, and nothing crashes the process. The whole file runs with
  * handlers that record any `unhandledRejection` or `uncaughtException`; each test fails
  * if one fired while it ran.

@@ -1,5 +1,5 @@
 /**
- * Clocks that jump and timers that sleep (issue 7), with fake timers and a fake wall clock.
+ * Clocks that jump and timers that sleep, with fake timers and a fake wall clock.
  *
  * Node's timers (and browsers') run on a monotonic clock that stands still while the
  * machine is suspended: after a laptop wakes, a heartbeat interval that was pending is

@@ -1,5 +1,5 @@
 /**
- * Half-open connections over real TCP (issue 7): a freezable proxy between the client and
+ * Half-open connections over real TCP: a freezable proxy between the client and
  * the reference server stops forwarding both ways without closing anything. Only the
  * application-level heartbeat can notice; the client must close the dead link with 4000
  * within heartbeatInterval + heartbeatTimeout (plus a margin for a busy machine), and

@@ -1,5 +1,5 @@
 /**
- * Soak without leaks (issue 7).
+ * Soak without leaks.
  *
  * - 5,000 drop/reconnect cycles on one socket and 2,000 create/close cycles through the
  *   manager, over an in-memory transport with real timers (fake ones cost more per cycle

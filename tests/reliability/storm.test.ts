@@ -1,5 +1,5 @@
 /**
- * Reconnect storm (issue 7): one client holds 500 sockets to one reference server, and
+ * Reconnect storm: one client holds 500 sockets to one reference server, and
  * the server restarts. Every socket must come back exactly once — no socket lost, none
  * duplicated, each on a distinct fresh ticket — and the jittered backoff must spread the
  * herd over time instead of sending 500 reconnects at the same instant.
