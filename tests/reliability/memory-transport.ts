@@ -4,8 +4,8 @@
  * listeners, heap) belongs to sockstate alone. Events are delivered on microtasks, so it
  * works with real and with fake timers alike.
  */
-import type { WebSocketLike } from "../../src/index";
 import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
+import { FakeWebSocket } from "../support/fake-socket";
 
 /** Issued tickets that are remembered until used; older ones expire (and count as bad if used). */
 const OUTSTANDING_TICKETS = 100;
@@ -28,17 +28,9 @@ export function createMemoryTransport() {
   const stats: MemoryTransportStats = { ticketsIssued: 0, badTickets: 0, socketsCreated: 0, maxLive: 0 };
   let answerPings = true;
 
-  class MemorySocket implements WebSocketLike {
-    readyState = 0;
-    bufferedAmount = 0;
-    onopen: ((event: unknown) => void) | null = null;
-    onmessage: ((event: unknown) => void) | null = null;
-    onclose: ((event: unknown) => void) | null = null;
-    onerror: ((event: unknown) => void) | null = null;
-    readonly url: string;
-
+  class MemorySocket extends FakeWebSocket {
     constructor(url: string) {
-      this.url = url;
+      super(url);
       const ticket = new URL(url).searchParams.get("ticket");
       if (ticket === null || !outstanding.delete(ticket)) stats.badTickets += 1;
       stats.socketsCreated += 1;

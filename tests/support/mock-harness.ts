@@ -7,6 +7,7 @@ import { Server, WebSocket as MockWebSocket } from "mock-socket";
 import { vi } from "vitest";
 import { createClient, type ClientOptions, type SocketOptions } from "../../src/index";
 import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
+import { FakeWebSocket } from "./fake-socket";
 
 export const API_URL = "http://api.test";
 export const WS_URL = "ws://api.test";
@@ -175,16 +176,11 @@ export function createBench(options: Partial<ClientOptions> = {}) {
 export type Bench = ReturnType<typeof createBench>;
 
 /** A WebSocket whose handshake never completes. */
-export class HangingWebSocket {
+export class HangingWebSocket extends FakeWebSocket {
   static instances: HangingWebSocket[] = [];
-  readyState = 0;
-  bufferedAmount = 0;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: unknown) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
   closeCalls = 0;
-  constructor(readonly url: string) {
+  constructor(url: string) {
+    super(url);
     HangingWebSocket.instances.push(this);
   }
   send(): void {
