@@ -24,6 +24,7 @@ import {
   type SocketOptions,
   SocketClosedError,
 } from "../src/index";
+import { HEARTBEAT_TIMEOUT_CODE, PING_FRAME, PONG_FRAME, TICKET_REJECTED_CODE } from "../machines/protocol";
 import { createReferenceServer, type ReferenceServer } from "../src/testing/index";
 import {
   bold,
@@ -84,9 +85,6 @@ const TIMER_SLACK = 150;
 
 /** The whole demo must end well within this, or it stops and fails. */
 const WATCHDOG_MS = 60_000;
-
-const PING = '{"type":"ping"}';
-const PONG = '{"type":"pong"}';
 
 interface Ids {
   chatId: string;
@@ -285,9 +283,9 @@ async function runEmbedded(ids: Ids): Promise<boolean> {
           `${name}: stall detected after ${duration(after)}, expected within ${duration(limit)}`,
         );
         check(
-          stalledRecords[i]!.closeCode === 4000,
-          `${name}: the server saw the client close the dead link with 4000 "${stalledRecords[i]!.closeReason}"`,
-          `${name}: the server saw close code ${stalledRecords[i]!.closeCode}, expected 4000`,
+          stalledRecords[i]!.closeCode === HEARTBEAT_TIMEOUT_CODE,
+          `${name}: the server saw the client close the dead link with ${HEARTBEAT_TIMEOUT_CODE} "${stalledRecords[i]!.closeReason}"`,
+          `${name}: the server saw close code ${stalledRecords[i]!.closeCode}, expected ${HEARTBEAT_TIMEOUT_CODE}`,
         );
         const reopened = recordsOn(path).at(-1)!;
         check(
@@ -305,14 +303,14 @@ async function runEmbedded(ids: Ids): Promise<boolean> {
       const upgradesBefore = recordsOn(chatPath).length;
       const machineBefore = chatMachine.steps.length;
       log("demo", 'server.refuseConnections(4001, 1, "ticket expired"), then the chat connection is closed with 1012');
-      server.refuseConnections(4001, 1, "ticket expired");
+      server.refuseConnections(TICKET_REJECTED_CODE, 1, "ticket expired");
       liveOn(chatPath)!.close(1012, "service restart");
       await waitUntil("chat reopened", () => chat!.isOpen && recordsOn(chatPath).length >= upgradesBefore + 2);
 
       const [refused, accepted] = recordsOn(chatPath).slice(upgradesBefore);
       const attempts = chatTrace!.attempts.slice(attemptsBefore).map((entry) => entry.attempt);
       check(
-        refused!.refusedWith === 4001 && accepted!.ticketValid && accepted!.refusedWith === undefined,
+        refused!.refusedWith === TICKET_REJECTED_CODE && accepted!.ticketValid && accepted!.refusedWith === undefined,
         `chat: upgrade with ticket ${ticketNumber(refused!.ticket)} refused with 4001, reopened with fresh ticket ${ticketNumber(accepted!.ticket)}`,
       );
       // Where the machine went after each close: `backoff` (wait), or straight to `ticket`.
@@ -459,7 +457,7 @@ class ObservedWebSocket extends WebSocket {
     super(url, protocols);
     const path = new URL(String(url)).pathname;
     this.on("message", (data, isBinary) => {
-      if (!isBinary && data.toString() === PONG) pongsByPath.set(path, (pongsByPath.get(path) ?? 0) + 1);
+      if (!isBinary && data.toString() === PONG_FRAME) pongsByPath.set(path, (pongsByPath.get(path) ?? 0) + 1);
     });
   }
 }
@@ -508,8 +506,8 @@ async function runRemote(apiUrl: string, wsUrl: string | undefined, token: strin
       for (const { name, socket } of sockets) {
         const before = pongs(socket);
         const sentAt = now();
-        log(name, `send ${PING}`);
-        socket.send(PING);
+        log(name, `send ${PING_FRAME}`);
+        socket.send(PING_FRAME);
         await waitUntil(`${name}: a pong`, () => pongs(socket) > before, REMOTE_TIMING.heartbeatTimeout);
         passed(`${name}: sent a ping with send(), the server answered with a pong in ${duration(now() - sentAt)}`);
       }

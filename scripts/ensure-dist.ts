@@ -3,8 +3,8 @@
  * `npm run typecheck` (tests and the bench import the built package, so their types come
  * from `dist/`) and before `npm run bench`, which measures the package as it ships rather
  * than the TypeScript sources run through tsx: tsx compiles with esbuild's `keepNames`,
- * which gives every function a `name` property of its own (~0.5 KB more heap per idle
- * socket than `dist/`: 8.9 against 8.4–8.5 KB in `bench/memory-floor.ts`'s facade row).
+ * which gives every function a `name` property of its own, so an idle socket would
+ * measure heavier than the one users get.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";

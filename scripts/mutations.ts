@@ -156,7 +156,7 @@ function applyMutant(source: string, mutant: Mutant): string | undefined {
 /** A copy of what the model suite needs, with the repository's node_modules linked in. */
 function prepareCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), "sockstate-mutations-"));
-  for (const path of ["machines", "src", "tests/model", "tests/support", "package.json", "tsconfig.json"]) {
+  for (const path of ["machines", "src", "scripts/describe-machine.ts", "tests/model", "tests/support", "package.json", "tsconfig.json"]) {
     cpSync(join(root, path), join(dir, path), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");

@@ -52,10 +52,6 @@ export class EventEmitter<T> implements Emitter<T> {
     }
   }
 
-  get size(): number {
-    return this.#listeners.length;
-  }
-
   clear(): void {
     this.#listeners = [];
   }

@@ -3,8 +3,8 @@ import { type AnyActorRef, createActor, fromCallback } from "xstate";
 import { noop } from "../machines/connection.utils";
 
 /**
- * Sockets that nobody inspects share actor systems: a system and its scheduler cost
- * ~1.8 KB, more than a third of an idle socket. An inspected socket keeps a system of its
+ * Sockets that nobody inspects share actor systems: a system and its scheduler are a large
+ * share of an idle socket's memory (bench/RESULTS.md). An inspected socket keeps a system of its
  * own, so an inspector sees it as the root it is. A group is small on purpose: xstate's
  * scheduler scans every pending timer of its system whenever one of its actors stops,
  * so one system for thousands of sockets would make every stop cost O(sockets).

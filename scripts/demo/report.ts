@@ -3,6 +3,7 @@
  * each socket and the reference server did. Nothing here decides anything about
  * sockstate; it only prints and keeps score.
  */
+import { TICKET_PATH } from "../../machines/protocol";
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
 import type { ReferenceServer } from "../../src/testing/index";
 
@@ -218,7 +219,7 @@ export function tapServer(server: ReferenceServer, names: (path: string) => stri
     for (const request of server.ticketRequests.slice(requestsSeen)) {
       const answer = request.status === 200 && request.ticket ? `200, ticket ${ticketNumber(request.ticket)}` : `${request.status}`;
       const auth = request.authorization ? " with Authorization: Bearer …" : "";
-      log("server", dim(`POST /ws/ticket for ${names(request.path ?? "")}${auth} → ${answer}`));
+      log("server", dim(`POST ${TICKET_PATH} for ${names(request.path ?? "")}${auth} → ${answer}`));
     }
     requestsSeen = server.ticketRequests.length;
     for (const connection of server.connections.slice(connectionsSeen)) {

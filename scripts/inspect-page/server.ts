@@ -11,17 +11,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { connectionMachine } from "../../machines/connection.machine";
 import type { SocketOptions } from "../../src/options";
+import { TICKET_REJECTED_CODE } from "../../machines/protocol";
 import { createReferenceServer } from "../../src/testing";
 import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
 import { buildBrowserBundle } from "../browser-bundle";
-import {
-  allStates,
-  connectionPublicState,
-  describeMachine,
-  MERMAID_CONFIG,
-  mermaidScriptPath,
-  toDiagram,
-} from "../visualize";
+import { allStates, connectionPublicState, describeMachine } from "../describe-machine";
+import { MERMAID_CONFIG, mermaidScriptPath, toDiagram } from "../visualize";
 import type { FaultInfo, PageConfig } from "./page.types";
 
 /** Heartbeat and backoff short enough to watch a fault play out in a few seconds. */
@@ -90,7 +85,8 @@ const FAULTS: Record<string, FaultInfo & { run(server: ReferenceServer): string 
     label: "reject ticket",
     title:
       "The server closes the connection with 4001 (ticket rejected): the client fetches a fresh ticket at once, counting an attempt.",
-    run: (server) => `closeAll(4001): ${closeLive(server, 4001, "ticket rejected")} connection(s) told their ticket is no longer valid`,
+    run: (server) =>
+      `closeAll(${TICKET_REJECTED_CODE}): ${closeLive(server, TICKET_REJECTED_CODE, "ticket rejected")} connection(s) told their ticket is no longer valid`,
   },
   ticketOutage: {
     name: "ticketOutage",

@@ -4,19 +4,4 @@
  * @module sockstate/testing
  */
 export { createReferenceServer } from "./reference-server";
-export * from "./model";
-export type {
-  ConnectionRecord,
-  Falsy,
-  FrameData,
-  FrameRecord,
-  IssuedTicket,
-  ReferenceConnection,
-  ReferenceConnectionState,
-  ReferenceServer,
-  ReferenceServerOptions,
-  RestartOptions,
-  TicketRequestRecord,
-  TicketStatus,
-  TokenCheck,
-} from "./reference-server.types";
+export type * from "./reference-server.types";

@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { noop } from "../../machines/connection.utils";
+import { PING_FRAME, PONG_FRAME, TICKET_PATH, TICKET_REJECTED_CODE } from "../../machines/protocol";
 import type {
   ConnectionRecord,
   Falsy,
@@ -24,9 +25,6 @@ import type {
 } from "./reference-server.types";
 import {
   CountedQueue,
-  PING_FRAME,
-  PONG_FRAME,
-  TICKET_REJECTED_CODE,
   TicketStore,
   assertCloseFrame,
   assertDuration,
@@ -40,8 +38,6 @@ import {
   parseTicketBody,
 } from "./reference-server.utils";
 
-/** The one path the HTTP side serves. */
-const TICKET_PATH = "/ws/ticket";
 /** Ticket request bodies larger than this are answered `413`. */
 const MAX_BODY_BYTES = 64 * 1024;
 /** What {@link ReferenceServer.malformTickets} answers with a `200`. */

@@ -7,11 +7,8 @@ import { isIPv4, isIPv6 } from "node:net";
 import type { RawData } from "ws";
 import type { IssuedTicket, TicketStatus } from "./reference-server.types";
 
-/** Heartbeat frames of the wire protocol (docs/protocol.md §5). */
-export const PING_FRAME = '{"type":"ping"}';
-export const PONG_FRAME = '{"type":"pong"}';
-/** Close code for a rejected ticket (docs/protocol.md §5). */
-export const TICKET_REJECTED_CODE = 4001;
+/** Re-exported for bench/server.ts until it imports machines/protocol.ts itself. */
+export { PING_FRAME, PONG_FRAME, TICKET_REJECTED_CODE } from "../../machines/protocol";
 /** Longest close reason a close frame can carry, in UTF-8 bytes. */
 const MAX_CLOSE_REASON_BYTES = 123;
 

@@ -1,8 +1,8 @@
 /**
- * sockstate in a real browser (issue 7): headless Debian chromium (playwright-core, no
- * browser download) loads the browser bundle from a page on 127.0.0.1 and talks to the
- * reference server with the browser's own `WebSocket` and `fetch` (cross-origin, so the
- * ticket request goes through a CORS preflight). The page (fixtures/page.html) counts
+ * sockstate in a real browser: headless Chromium (tests/support/chromium.ts, driven by
+ * playwright-core, no browser download) loads the browser bundle from a page on
+ * 127.0.0.1 and talks to the reference server with the browser's own `WebSocket` and
+ * `fetch` (cross-origin, so the ticket request goes through a CORS preflight). The page (fixtures/page.html) counts
  * fetch calls, sockets and the `visibilitychange`/`online` listeners before sockstate loads.
  */
 import { readFile } from "node:fs/promises";
@@ -14,8 +14,8 @@ import { buildBrowserBundle } from "../../scripts/browser-bundle";
 import type { ManagedWebSocket, SocketOptions } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { launchChromium } from "../support/chromium";
+import { PING_FRAME } from "../../machines/protocol";
 
-const PING = '{"type":"ping"}';
 /** Long enough that no ping in these tests comes from the heartbeat itself. */
 const QUIET = { heartbeatInterval: 60_000, reconnectDelay: 100, maxReconnectDelay: 200 } satisfies SocketOptions;
 
@@ -114,7 +114,7 @@ const inPage = <T>(fn: (w: PageWindow) => T): Promise<T> =>
 const stateOf = (chatId: string) => page.evaluate((id) => (window as unknown as PageWindow).app.sockets[id]!.state, chatId);
 
 function pingsOn(connectionId: number): number {
-  return server.frames.filter((frame) => frame.connectionId === connectionId && frame.data === PING).length;
+  return server.frames.filter((frame) => frame.connectionId === connectionId && frame.data === PING_FRAME).length;
 }
 
 async function waitInPage(predicate: string, timeoutMs = 5_000): Promise<void> {

@@ -1,10 +1,10 @@
 /**
  * An application's own model-based test: the connection badge of examples/ on every
- * path of the connection model, through the public `sockstate` and `sockstate/testing`
- * entry points (the built package), asserting only what the user sees.
+ * path of the connection model, through the public `sockstate` entry point (the built
+ * package) and the project's model kit, asserting only what the user sees.
  */
 import { createClient, type WebSocketState } from "sockstate";
-import { createConnectionModel, createModelDriver, createModelNetwork } from "sockstate/testing";
+import { createConnectionModel, createModelDriver, createModelNetwork } from "../model/kit/model";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type BadgeElement, mountConnectionBadge } from "../../examples/connection-badge/badge";
 

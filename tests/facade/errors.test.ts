@@ -7,6 +7,7 @@ import {
   SocketClosedError,
   TicketError,
 } from "../../src/index";
+import { FakeWebSocket } from "../support/fake-socket";
 import { type Bench, createBench, record } from "../support/mock-harness";
 
 const PATH = "/ws/chat/a";
@@ -156,13 +157,9 @@ describe("inspection", () => {
 });
 
 /** A socket that fails its handshake with an error event exposing the URL, as `ws` does. */
-class LeakyErrorSocket {
-  readyState = 0;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: unknown) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(readonly url: string) {
+class LeakyErrorSocket extends FakeWebSocket {
+  constructor(url: string) {
+    super(url);
     setTimeout(() => {
       this.readyState = 3;
       this.onerror?.({ type: "error", target: this, message: `Unexpected server response: 500 for ${url}` });

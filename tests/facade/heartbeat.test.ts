@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type Bench, createBench, record } from "../support/mock-harness";
+import { PING_FRAME } from "../../machines/protocol";
 
 const PATH = "/ws/chat/a";
-const PING = '{"type":"ping"}';
 let bench: Bench;
 
 /** A bench serving PATH without echo, with a 1000/500 ms heartbeat. */
@@ -34,7 +34,7 @@ describe("heartbeat", () => {
     await bench.advance(opened + 1000 - Date.now() - 5);
     expect(bench.last().frames).toEqual([]);
     await bench.advance(15);
-    expect(bench.last().frames).toEqual([PING]);
+    expect(bench.last().frames).toEqual([PING_FRAME]);
     expect(messages).toEqual([]);
     expect(socket.state).toBe("open");
   });
@@ -49,7 +49,7 @@ describe("heartbeat", () => {
     expect(bench.last().frames).toEqual([]);
     expect(messages).toHaveLength(10);
     await bench.advance(1100);
-    expect(bench.last().frames).toEqual([PING]);
+    expect(bench.last().frames).toEqual([PING_FRAME]);
   });
 
   it("declares the link dead after heartbeatTimeout without a frame, closes it with 4000 and reconnects with a fresh ticket", async () => {
@@ -101,7 +101,7 @@ describe("heartbeat", () => {
     await bench.advance(510);
     expect(socket.state).toBe("open"); // a second ping, a fresh timeout
     expect(states).toEqual([]);
-    expect(bench.last().frames).toEqual([PING, PING]);
+    expect(bench.last().frames).toEqual([PING_FRAME, PING_FRAME]);
     await bench.advance(510);
     expect(states[0]).toBe("reconnecting"); // nothing came back on time this time
     expect(bench.connections[0]!.clientCloseCode).toBe(4000);
@@ -117,7 +117,7 @@ describe("a wall clock set back (NTP, by hand)", () => {
     await bench.advance(300);
     vi.setSystemTime(Date.now() - 600_000); // ten minutes back
     await bench.advance(760);
-    expect(bench.last().frames).toEqual([PING]); // after the interval, as if nothing happened
+    expect(bench.last().frames).toEqual([PING_FRAME]); // after the interval, as if nothing happened
     await bench.advance(520);
     expect(states[0]).toBe("reconnecting");
     expect(bench.connections[0]!.clientCloseCode).toBe(4000);
@@ -129,7 +129,7 @@ describe("a wall clock set back (NTP, by hand)", () => {
     bench.last().socket.send("data"); // the link was active 300 ms ago when the interval ends
     vi.setSystemTime(Date.now() - 600_000);
     await bench.advance(1000 + 10);
-    expect(bench.last().frames).toEqual([PING]);
+    expect(bench.last().frames).toEqual([PING_FRAME]);
     expect(socket.state).toBe("open");
   });
 });
@@ -145,7 +145,7 @@ describe("fake timers that leave performance.now() running in real time (vitest 
     const states = record(socket.onStateChange);
     bench.stall();
     await bench.advance(1000 + 10);
-    expect(bench.connections[0]!.frames).toEqual([PING]);
+    expect(bench.connections[0]!.frames).toEqual([PING_FRAME]);
     await bench.advance(500 + 10);
     expect(states[0]).toBe("reconnecting");
     expect(bench.connections[0]!.clientCloseCode).toBe(4000);
@@ -175,7 +175,7 @@ describe("browser wake-ups (docs/protocol.md §8)", () => {
     documentTarget.visibilityState = "visible";
     documentTarget.dispatchEvent(new Event("visibilitychange"));
     await bench.advance(5);
-    expect(bench.last().frames).toEqual([PING]);
+    expect(bench.last().frames).toEqual([PING_FRAME]);
   });
 
   it("attempts at once when the network comes back during a backoff", async () => {

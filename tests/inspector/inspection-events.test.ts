@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createClient, type InspectOption } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing";
+import { until } from "../support/wait";
 
 // ── fixtures ──────────────────────────────────────────────────────────────────
 
@@ -63,14 +64,6 @@ function valueOf(event: { snapshot: unknown }): string {
   return JSON.stringify((event.snapshot as { value?: unknown }).value);
 }
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 // ── tests ─────────────────────────────────────────────────────────────────────
 
 describe("inspecting sockets", () => {
@@ -96,7 +89,7 @@ describe("inspecting sockets", () => {
 
     const socket = await client.websocket.connectToChat("abc");
     socket.close();
-    await until(() => inspected.rootSnapshots("chat:abc").some((event) => event.snapshot.status === "done"), "closed");
+    await until(() => inspected.rootSnapshots("chat:abc").some((event) => event.snapshot.status === "done"), 5000, "closed");
 
     const values = inspected.rootSnapshots("chat:abc").map(valueOf);
     const firstOf = (value: unknown) => values.indexOf(JSON.stringify(value));
@@ -114,7 +107,7 @@ describe("inspecting sockets", () => {
 
     const socket = await client.websocket.connectToChat("abc");
     socket.close(4321, "bye");
-    await until(() => inspected.rootEvents("chat:abc").includes("socket.closed"), "socket.closed");
+    await until(() => inspected.rootEvents("chat:abc").includes("socket.closed"), 5000, "socket.closed");
 
     const received = inspected.rootEvents("chat:abc");
     expect(received).toEqual(expect.arrayContaining(["xstate.init", "xstate.done.actor.ticket", "socket.open", "connection.close"]));
@@ -134,7 +127,7 @@ describe("inspecting sockets", () => {
     server.dropAll();
     const LIVE = JSON.stringify({ socket: { open: "live" } });
     const values = () => inspected.rootSnapshots("notifications").map(valueOf);
-    await until(() => values().includes('"backoff"') && values().lastIndexOf(LIVE) > values().indexOf('"backoff"'), "open again");
+    await until(() => values().includes('"backoff"') && values().lastIndexOf(LIVE) > values().indexOf('"backoff"'), 5000, "open again");
 
     const steps = values().filter((value, index, all) => value !== all[index - 1]);
     const HANDSHAKE = JSON.stringify({ socket: "handshake" });
@@ -202,6 +195,7 @@ describe("Stately's inspector (@statelyai/inspect)", () => {
     socket.send("hello");
     await until(
       () => frames.some((frame) => frame.includes('"@xstate.snapshot"') && frame.includes('"open":"live"')),
+      5000,
       "the open snapshot at the receiver",
     );
 

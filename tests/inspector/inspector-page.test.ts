@@ -1,5 +1,5 @@
 /**
- * The live inspector page in real headless chromium (Debian's, via playwright-core):
+ * The live inspector page in real headless Chromium (tests/support/chromium.ts):
  * the statechart drawn from the machine, the active state highlighted as a real
  * connection moves, the fault and command buttons wired to the reference server and
  * the socket. Screenshots go to test-results/inspector/.

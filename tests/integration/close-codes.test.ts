@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionRejectedError, ReconnectFailedError } from "../../src/index";
-import { errorsOf, record, sleep, startRig, stateOf, stopRigs, until } from "./support/rig";
+import { errorsOf, record, startRig, stateOf, stopRigs } from "../support/rig";
+import { sleep, until } from "../support/wait";
 
 const PATH = "/ws/chat/a";
 /** A backoff this long (≥ 2.5 s) would be impossible to miss. */

@@ -6,23 +6,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ReconnectFailedError } from "../../src/index";
-import {
-  errorsOf,
-  framesOn,
-  nextMessage,
-  record,
-  sleep,
-  startRig,
-  stateOf,
-  stopRigs,
-  text,
-  trackedWebSocket,
-  until,
-} from "./support/rig";
+import { errorsOf, framesOn, record, startRig, stateOf, stopRigs, text, trackedWebSocket } from "../support/rig";
+import { nextMessage, sleep, until } from "../support/wait";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
 
 const PATH = "/ws/chat/a";
-const PING = '{"type":"ping"}';
-const PONG = '{"type":"pong"}';
 
 afterEach(stopRigs);
 
@@ -110,7 +98,7 @@ describe("the heartbeat", () => {
     server.setAutoPong(true);
     expect(first).toMatchObject({ closeCode: 4000, closeReason: "heartbeat timeout" });
     expect(framesOn(server, PATH)).toEqual([]);
-    expect(server.frames.filter((frame) => frame.data === PING).length).toBeGreaterThanOrEqual(1);
+    expect(server.frames.filter((frame) => frame.data === PING_FRAME).length).toBeGreaterThanOrEqual(1);
     await until(() => server.connections.length === 2 && socket.isOpen);
     expect(recording.states).toEqual(["reconnecting", "open"]);
   });
@@ -122,7 +110,7 @@ describe("the heartbeat", () => {
     await sleep(1200);
     expect(recording.states).toEqual([]);
     expect(server.connections).toHaveLength(1);
-    expect(server.frames.filter((frame) => frame.data === PING).length).toBeGreaterThanOrEqual(2);
+    expect(server.frames.filter((frame) => frame.data === PING_FRAME).length).toBeGreaterThanOrEqual(2);
     expect(recording.messages).toEqual([]);
   });
 
@@ -138,7 +126,7 @@ describe("the heartbeat", () => {
     } finally {
       clearInterval(ticker);
     }
-    expect(server.frames.filter((frame) => frame.data === PING).length).toBeGreaterThanOrEqual(2);
+    expect(server.frames.filter((frame) => frame.data === PING_FRAME).length).toBeGreaterThanOrEqual(2);
     expect(recording.states).toEqual([]);
     expect(server.connections).toHaveLength(1);
     expect(recording.messages.length).toBeGreaterThanOrEqual(3);
@@ -148,7 +136,7 @@ describe("the heartbeat", () => {
     const { server, client } = await startRig({ client: { heartbeatInterval: 0 } });
     const socket = await client.websocket.connectToChat("a");
     const recording = record(socket);
-    server.broadcast(PATH, PONG);
+    server.broadcast(PATH, PONG_FRAME);
     server.broadcast(PATH, '{"type":"pong","extra":1}');
     server.broadcast(PATH, "last");
     await until(() => recording.messages.length === 2);
@@ -208,7 +196,7 @@ describe("the outgoing queue", () => {
     expect(received).toEqual(["one", "two", "three", "four"]);
     expect(socket.queuedMessages).toBe(0);
     const second = server.connections[1]!;
-    const onSecond = server.frames.filter((frame) => frame.connectionId === second.id && frame.data !== PING);
+    const onSecond = server.frames.filter((frame) => frame.connectionId === second.id && frame.data !== PING_FRAME);
     expect(onSecond.map((frame) => frame.data)).toEqual(["one", "two", "three", "four"]);
   });
 

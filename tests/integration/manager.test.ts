@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SocketClosedError } from "../../src/index";
 import WebSocket from "ws";
-import { nextMessage, record, sleep, startRig, stateOf, stopRigs, text, trackedWebSocket, until } from "./support/rig";
+import { record, startRig, stateOf, stopRigs, text, trackedWebSocket } from "../support/rig";
+import { nextMessage, sleep, until } from "../support/wait";
 
 afterEach(stopRigs);
 

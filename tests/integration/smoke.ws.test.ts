@@ -1,4 +1,4 @@
 /** The smoke subset with `ws`'s `WebSocket` passed to `createClient`. */
-import { smokeSuite } from "./support/smoke";
+import { smokeSuite } from "../support/smoke";
 
 smokeSuite("ws");

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconnectFailedError, TicketError } from "../../src/index";
-import { connectionsOn, errorsOf, record, sleep, startRig, stateOf, stopRigs, until } from "./support/rig";
+import { connectionsOn, errorsOf, record, startRig, stateOf, stopRigs } from "../support/rig";
+import { sleep, until } from "../support/wait";
 
 const PATH = "/ws/chat/a";
 

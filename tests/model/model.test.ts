@@ -1,5 +1,5 @@
 /**
- * The model helpers of sockstate/testing on their own: what they refuse, and that the
+ * The model kit (tests/model/kit) on its own: what they refuse, and that the
  * driver's conformance check does fail when a socket strays from a path.
  */
 import { createMachine } from "xstate";
@@ -12,7 +12,7 @@ import {
   createModelNetwork,
   machineInventory,
   stateName,
-} from "../../src/testing/model";
+} from "./kit/model";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -62,8 +62,8 @@ describe("machineInventory", () => {
     expect(states).toContain("socket.open.awaitingPong");
     const labels = transitions.map((t) => t.label);
     expect(labels).toContain("lost —always [canRetry]→ backoff");
-    expect(labels).toContain("socket.open.awaitingPong —xstate.after.heartbeatTimeout [wasTimerLate]→ socket.open.repinging");
-    expect(labels).toContain("socket.open.repinging —xstate.after.heartbeatTimeout→ socket.dropping");
+    expect(labels).toContain("socket.open.awaitingPong —after heartbeatTimeout [wasTimerLate]→ socket.open.repinging");
+    expect(labels).toContain("socket.open.repinging —after heartbeatTimeout→ socket.dropping");
     expect(new Set(transitions.map((t) => t.key)).size).toBe(transitions.length);
   });
 });

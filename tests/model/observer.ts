@@ -4,7 +4,7 @@
  * new since the last call, in the shape of the oracle's {@link Expected}.
  */
 import type { ManagedWebSocket, WebSocketManager } from "../../src/index";
-import type { ModelNetwork } from "../../src/testing/model";
+import type { ModelNetwork } from "./kit/model";
 import { type Expected, errorName } from "./spec-oracle";
 
 export interface Observed extends Expected {

@@ -8,7 +8,7 @@
  * machine's states and transitions is measured on the running sockets.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createConnectionModel, createCoverageRecorder, formatCoverage } from "../../src/testing/model";
+import { createConnectionModel, createCoverageRecorder, formatCoverage } from "./kit/model";
 import { createRig, type Rig, runPath } from "./run-path";
 import { seededRandom } from "./seed";
 

@@ -8,12 +8,12 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
-import { installModelPage, type ModelPage } from "../../src/testing/model";
+import { installModelPage, type ModelPage } from "./kit/model";
 import { type Bench, createBench } from "../support/mock-harness";
 import { propertyParameters, SEED, seededRandom } from "./seed";
+import { PING_FRAME } from "../../machines/protocol";
 
 const PATH = "/ws/chat/property";
-const PING = '{"type":"ping"}';
 const OPTIONS = {
   heartbeatInterval: 2000,
   heartbeatTimeout: 700,
@@ -139,7 +139,7 @@ class Invariants {
 
   /** Data frames the server received, by message, in order (pings left out). */
   delivered(): string[] {
-    return this.bench.connections.flatMap((connection) => connection.frames).filter((frame) => frame !== PING);
+    return this.bench.connections.flatMap((connection) => connection.frames).filter((frame) => frame !== PING_FRAME);
   }
 
   check(step: string): void {

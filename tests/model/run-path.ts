@@ -13,7 +13,7 @@ import {
   createModelNetwork,
   type ModelDriver,
   type ModelNetwork,
-} from "../../src/testing/model";
+} from "./kit/model";
 import { observe } from "./observer";
 import { SpecOracle } from "./spec-oracle";
 

@@ -6,7 +6,7 @@
  */
 import { PING_FRAME } from "../../machines/protocol";
 import type { WebSocketState } from "../../src/index";
-import { MODEL_DATA_FRAME, type Stimulus } from "../../src/testing/model";
+import { MODEL_DATA_FRAME, type Stimulus } from "./kit/model";
 
 /** What exists on the wire for the socket right now. */
 type Link = "ticket" | "handshake" | "open" | "closing" | "backoff" | "none";

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-import { createConnectionModel, type Stimulus } from "../../src/testing/model";
+import { createConnectionModel, type Stimulus } from "./kit/model";
 import { createRig, type Rig, runPath } from "./run-path";
 import { propertyParameters, SEED, seededRandom } from "./seed";
 

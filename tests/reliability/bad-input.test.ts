@@ -1,5 +1,5 @@
 /**
- * Bad input (issue 7): every kind of wrong argument, answer or callback gets a clear error
+ * Bad input: every kind of wrong argument, answer or callback gets a clear error
  * or documented behaviour, and nothing crashes the process. The whole file runs with
  * handlers that record any `unhandledRejection` or `uncaughtException`; each test fails
  * if one fired while it ran.
@@ -17,7 +17,9 @@ import {
   type WebSocketManager,
 } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
-import { nextMessage, nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { nextMessage, sleep } from "../support/wait";
+import { PONG_FRAME } from "../../machines/protocol";
 
 const crashes: unknown[] = [];
 const recordCrash = (error: unknown) => crashes.push(error);
@@ -203,8 +205,8 @@ describe("frames the client did not expect", () => {
     connection.send(bytes);
     expect(new Uint8Array(await (first as Promise<Buffer>))).toEqual(bytes);
     const second = nextMessage(socket);
-    connection.send(new TextEncoder().encode('{"type":"pong"}'));
-    expect(Buffer.from((await second) as Buffer).toString()).toBe('{"type":"pong"}');
+    connection.send(new TextEncoder().encode(PONG_FRAME));
+    expect(Buffer.from((await second) as Buffer).toString()).toBe(PONG_FRAME);
     expect(socket.state).toBe("open");
   });
 

@@ -1,5 +1,5 @@
 /**
- * Clocks that jump and timers that sleep (issue 7), with fake timers and a fake wall clock.
+ * Clocks that jump and timers that sleep, with fake timers and a fake wall clock.
  *
  * Node's timers (and browsers') run on a monotonic clock that stands still while the
  * machine is suspended: after a laptop wakes, a heartbeat interval that was pending is
@@ -21,9 +21,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE } from "../../machines/index";
 import type { ManagedWebSocket, SocketOptions } from "../../src/index";
 import { type Bench, createBench, record } from "../support/mock-harness";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
 
 const PATH = "/ws/chat/sleepy";
-const PING = '{"type":"ping"}';
 const MINUTE = 60_000;
 const HEARTBEAT = { heartbeatInterval: 25_000, heartbeatTimeout: 10_000, reconnectDelay: 100 } as const;
 let bench: Bench;
@@ -52,7 +52,7 @@ function sleepFor(ms: number): void {
   vi.setSystemTime(Date.now() + ms);
 }
 
-const pingsSent = () => bench.last().frames.filter((frame) => frame === PING).length;
+const pingsSent = () => bench.last().frames.filter((frame) => frame === PING_FRAME).length;
 
 describe("clocks that jump", () => {
   it("pings within one clock check of waking up instead of waiting out the heartbeat interval", async () => {
@@ -133,7 +133,7 @@ describe("timers that sleep", () => {
     sleepFor(2 * MINUTE);
     await bench.advance(HEARTBEAT.heartbeatTimeout);
     bench.stall(false);
-    bench.last().socket.send('{"type":"pong"}');
+    bench.last().socket.send(PONG_FRAME);
     await bench.advance(10);
     expect(pingsSent()).toBe(2); // the late timeout re-pinged instead of dropping
     expect(states).toEqual([]);
@@ -169,7 +169,7 @@ describe("timers that sleep", () => {
     expect(states).toEqual([]);
     sleepFor(secondDelay);
     await bench.advance(HEARTBEAT.heartbeatTimeout + 10); // still silent: dead
-    expect(bench.connections[0]!.frames.filter((frame) => frame === PING)).toHaveLength(2);
+    expect(bench.connections[0]!.frames.filter((frame) => frame === PING_FRAME)).toHaveLength(2);
     expect(states[0]).toBe("reconnecting");
     expect(bench.connections[0]!.clientCloseCode).toBe(4000);
   });
@@ -183,7 +183,7 @@ describe("timers that sleep", () => {
       sleepFor(2 * MINUTE);
       await bench.advance(HEARTBEAT.heartbeatTimeout); // late: re-ping, not a drop
       bench.stall(false);
-      bench.last().socket.send('{"type":"pong"}');
+      bench.last().socket.send(PONG_FRAME);
       await bench.advance(10);
       expect(pingsSent()).toBe(2 * round);
     }

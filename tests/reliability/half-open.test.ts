@@ -1,5 +1,5 @@
 /**
- * Half-open connections over real TCP (issue 7): a freezable proxy between the client and
+ * Half-open connections over real TCP: a freezable proxy between the client and
  * the reference server stops forwarding both ways without closing anything. Only the
  * application-level heartbeat can notice; the client must close the dead link with 4000
  * within heartbeatInterval + heartbeatTimeout (plus a margin for a busy machine), and
@@ -10,13 +10,14 @@ import WebSocket from "ws";
 import { type ClientOptions, createClient, type ManagedWebSocket, type WebSocketState } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { createTcpProxy, type TcpProxy } from "../support/tcp-proxy";
-import { nextMessage, nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { nextMessage, sleep } from "../support/wait";
+import { PING_FRAME } from "../../machines/protocol";
 
 const HEARTBEAT_INTERVAL = 500;
 const HEARTBEAT_TIMEOUT = 500;
 /** Scheduling slack on a shared 2-core machine; the detection itself is interval + timeout. */
 const MARGIN = 500;
-const PING = '{"type":"ping"}';
 
 let server: ReferenceServer;
 let proxy: TcpProxy;
@@ -90,7 +91,7 @@ describe("half-open connections over real TCP", () => {
 
     // The held frames arrive: the ping, then the client's 4000 close of the dead link.
     await server.waitFor((s) => s.connections[0]!.closeCode === 4000 && s.liveConnections.length === 1, 5_000);
-    expect(server.frames.filter((f) => f.connectionId === firstConnection!.id).map((f) => f.data)).toContain(PING);
+    expect(server.frames.filter((f) => f.connectionId === firstConnection!.id).map((f) => f.data)).toContain(PING_FRAME);
     const live = server.liveConnections[0]!;
     const record = server.connections.find((c) => c.id === live.id)!;
     expect(record.ticketValid).toBe(true);
@@ -116,7 +117,7 @@ describe("half-open connections over real TCP", () => {
       await sleep(HEARTBEAT_INTERVAL / 2);
     }
     expect(states).toEqual([]);
-    expect(server.frames.filter((f) => f.data === PING)).toHaveLength(0);
+    expect(server.frames.filter((f) => f.data === PING_FRAME)).toHaveLength(0);
     expect(clientCloses).toEqual([]);
   });
 });

@@ -4,12 +4,11 @@
  * listeners, heap) belongs to sockstate alone. Events are delivered on microtasks, so it
  * works with real and with fake timers alike.
  */
-import type { WebSocketLike } from "../../src/index";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
+import { FakeWebSocket } from "../support/fake-socket";
 
-const PING = '{"type":"ping"}';
 /** Issued tickets that are remembered until used; older ones expire (and count as bad if used). */
 const OUTSTANDING_TICKETS = 100;
-const PONG = '{"type":"pong"}';
 
 export interface MemoryTransportStats {
   /** Tickets the endpoint issued. */
@@ -29,17 +28,9 @@ export function createMemoryTransport() {
   const stats: MemoryTransportStats = { ticketsIssued: 0, badTickets: 0, socketsCreated: 0, maxLive: 0 };
   let answerPings = true;
 
-  class MemorySocket implements WebSocketLike {
-    readyState = 0;
-    bufferedAmount = 0;
-    onopen: ((event: unknown) => void) | null = null;
-    onmessage: ((event: unknown) => void) | null = null;
-    onclose: ((event: unknown) => void) | null = null;
-    onerror: ((event: unknown) => void) | null = null;
-    readonly url: string;
-
+  class MemorySocket extends FakeWebSocket {
     constructor(url: string) {
-      this.url = url;
+      super(url);
       const ticket = new URL(url).searchParams.get("ticket");
       if (ticket === null || !outstanding.delete(ticket)) stats.badTickets += 1;
       stats.socketsCreated += 1;
@@ -54,7 +45,7 @@ export function createMemoryTransport() {
 
     send(data: unknown): void {
       if (this.readyState !== 1) throw new Error("InvalidStateError: not open");
-      if (data === PING && answerPings) queueMicrotask(() => this.serverSend(PONG));
+      if (data === PING_FRAME && answerPings) queueMicrotask(() => this.serverSend(PONG_FRAME));
     }
 
     close(code = 1000, reason = ""): void {

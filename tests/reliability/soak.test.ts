@@ -1,5 +1,5 @@
 /**
- * Soak without leaks (issue 7).
+ * Soak without leaks.
  *
  * - 5,000 drop/reconnect cycles on one socket and 2,000 create/close cycles through the
  *   manager, over an in-memory transport with real timers (fake ones cost more per cycle
@@ -18,7 +18,8 @@ import { createClient, type ManagedWebSocket, type WebSocketManager } from "../.
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { trackedWebSocket } from "../support/tracked-websocket";
 import { createMemoryTransport, type MemoryTransport } from "./memory-transport";
-import { nextState, stubBrowserEnvironment, trackTimers, until } from "./support";
+import { nextState, stubBrowserEnvironment, trackTimers } from "../support/reliability";
+import { until } from "../support/wait";
 
 const DROP_CYCLES = 5_000;
 const CREATE_CLOSE_CYCLES = 2_000;

@@ -1,5 +1,5 @@
 /**
- * Reconnect storm (issue 7): one client holds 500 sockets to one reference server, and
+ * Reconnect storm: one client holds 500 sockets to one reference server, and
  * the server restarts. Every socket must come back exactly once — no socket lost, none
  * duplicated, each on a distinct fresh ticket — and the jittered backoff must spread the
  * herd over time instead of sending 500 reconnects at the same instant.
@@ -24,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createClient, type ManagedWebSocket, type WebSocketManager } from "../../src/index";
 import { type RemoteServer, startRemoteServer } from "./remote-server";
-import { sleep, spread, windowShares } from "./support";
+import { spread, windowShares } from "../support/reliability";
+import { sleep } from "../support/wait";
 
 const SOCKETS = 500;
 const RECONNECT_DELAY = 4_000;

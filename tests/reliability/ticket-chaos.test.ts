@@ -1,5 +1,5 @@
 /**
- * Ticket endpoint chaos (issue 7). During an outage the reference server's ticket
+ * Ticket endpoint chaos. During an outage the reference server's ticket
  * endpoint fails in every way it can — 5xx, 429, 408, a body that is not JSON, no
  * answer at all (connection refused), an answer slower than `connectTimeout`, and slow
  * but valid tickets whose upgrade is then refused — in an order drawn from a fixed seed.
@@ -16,7 +16,8 @@ import { backoffCeiling } from "../../machines/index";
 import { createClient, type ManagedWebSocket, TicketError } from "../../src/index";
 import { createReferenceServer, type ReferenceServer } from "../../src/testing/index";
 import { seededRandom } from "../model/seed";
-import { nextState, sleep } from "./support";
+import { nextState } from "../support/reliability";
+import { sleep } from "../support/wait";
 
 const SEED = 0x5eed7;
 const CONNECT_TIMEOUT = 300;

@@ -6,6 +6,8 @@
 import { Server, WebSocket as MockWebSocket } from "mock-socket";
 import { vi } from "vitest";
 import { createClient, type ClientOptions, type SocketOptions } from "../../src/index";
+import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
+import { FakeWebSocket } from "./fake-socket";
 
 export const API_URL = "http://api.test";
 export const WS_URL = "ws://api.test";
@@ -108,7 +110,7 @@ export function createBench(options: Partial<ClientOptions> = {}) {
       socket.on("message", (data: string) => {
         connection.frames.push(data);
         if (stalled) return;
-        if (data === '{"type":"ping"}') socket.send('{"type":"pong"}');
+        if (data === PING_FRAME) socket.send(PONG_FRAME);
         else if (echo) socket.send(data);
       });
       socket.on("close", (event: { code: number }) => {
@@ -174,16 +176,11 @@ export function createBench(options: Partial<ClientOptions> = {}) {
 export type Bench = ReturnType<typeof createBench>;
 
 /** A WebSocket whose handshake never completes. */
-export class HangingWebSocket {
+export class HangingWebSocket extends FakeWebSocket {
   static instances: HangingWebSocket[] = [];
-  readyState = 0;
-  bufferedAmount = 0;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: unknown) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
   closeCalls = 0;
-  constructor(readonly url: string) {
+  constructor(url: string) {
+    super(url);
     HangingWebSocket.instances.push(this);
   }
   send(): void {

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { createReferenceServer } from "../../src/testing";
 import type { ReferenceServer, ReferenceServerOptions } from "../../src/testing";
+import { PING_FRAME, PONG_FRAME, TICKET_PATH } from "../../machines/protocol";
+import { sleep } from "../support/wait";
 
 // ── fixtures ────────────────────────────────────────────────────────────────
 
@@ -25,7 +27,7 @@ function requestTicket(
   body: unknown = {},
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return fetch(`${server.apiUrl}/ws/ticket`, {
+  return fetch(`${server.apiUrl}${TICKET_PATH}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...headers },
     body: JSON.stringify(body),
@@ -123,8 +125,6 @@ function closed(client: WebSocket, timeoutMs = 1000): Promise<{ code: number; re
   return Promise.race([inboxOf(client).closed, timeout]).finally(() => clearTimeout(timer));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** An upgrade request whose target no URL can be made of. */
 const MALFORMED_UPGRADE =
   "GET https:// HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
@@ -157,8 +157,6 @@ function rawExchange(server: ReferenceServer, request: string, { timeoutMs = 200
   });
 }
 
-const PING = '{"type":"ping"}';
-const PONG = '{"type":"pong"}';
 
 // ── tests ───────────────────────────────────────────────────────────────────
 
@@ -183,7 +181,7 @@ describe("createReferenceServer", () => {
     expect(server.close()).toBe(first);
     expect((await closed(client)).code).toBe(1006);
     await first;
-    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST" })).rejects.toThrow();
+    await expect(fetch(`${server.apiUrl}${TICKET_PATH}`, { method: "POST" })).rejects.toThrow();
   });
 });
 
@@ -265,7 +263,7 @@ describe("ticket endpoint", () => {
 
   it("answers CORS preflights so a page on another origin can call it", async () => {
     const server = await start();
-    const response = await fetch(`${server.apiUrl}/ws/ticket`, {
+    const response = await fetch(`${server.apiUrl}${TICKET_PATH}`, {
       method: "OPTIONS",
       headers: {
         Origin: "http://example.test",
@@ -283,8 +281,8 @@ describe("ticket endpoint", () => {
   it("answers 404 elsewhere, 405 for other methods and 400 for a bad body", async () => {
     const server = await start();
     expect((await fetch(`${server.apiUrl}/other`, { method: "POST" })).status).toBe(404);
-    expect((await fetch(`${server.apiUrl}/ws/ticket`)).status).toBe(405);
-    const notJson = await fetch(`${server.apiUrl}/ws/ticket`, { method: "POST", body: "{" });
+    expect((await fetch(`${server.apiUrl}${TICKET_PATH}`)).status).toBe(405);
+    const notJson = await fetch(`${server.apiUrl}${TICKET_PATH}`, { method: "POST", body: "{" });
     expect(notJson.status).toBe(400);
     expect((await requestTicket(server, { path: "no-slash" })).status).toBe(400);
     expect((await requestTicket(server, [])).status).toBe(400);
@@ -334,7 +332,7 @@ describe("ticket endpoint", () => {
     const server = await start();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      await rawExchange(server, "POST /ws/ticket HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pa", { timeoutMs: 300 }).catch(() => "");
+      await rawExchange(server, `POST ${TICKET_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"pa`, { timeoutMs: 300 }).catch(() => "");
       await sleep(50);
       expect(errors).not.toHaveBeenCalled();
       expect(server.ticketRequests).toHaveLength(0);
@@ -348,8 +346,8 @@ describe("socket protocol", () => {
   it("answers the heartbeat ping with a pong", async () => {
     const server = await start();
     const client = await connect(server);
-    client.send(PING);
-    expect(await nextMessage(client)).toEqual({ data: PONG, isBinary: false });
+    client.send(PING_FRAME);
+    expect(await nextMessage(client)).toEqual({ data: PONG_FRAME, isBinary: false });
   });
 
   it("echoes other frames with their type by default", async () => {
@@ -372,8 +370,8 @@ describe("socket protocol", () => {
     expect((await nextMessage(client)).data).toBe("welcome 1");
     client.send("hi");
     expect((await nextMessage(client)).data).toBe("relay: hi");
-    client.send(PING);
-    expect((await nextMessage(client)).data).toBe(PONG);
+    client.send(PING_FRAME);
+    expect((await nextMessage(client)).data).toBe(PONG_FRAME);
   });
 
   it("closes with 1011 when a hook throws", async () => {
@@ -410,8 +408,8 @@ describe("socket protocol", () => {
     const server = await start();
     const { ticket } = server.issueTicket("/ws/chat/1");
     const client = await openSocket(server, "/ws/chat/1", ticket);
-    client.send(PING);
-    expect((await nextMessage(client)).data).toBe(PONG);
+    client.send(PING_FRAME);
+    expect((await nextMessage(client)).data).toBe(PONG_FRAME);
     expect(server.ticketRequests).toHaveLength(0);
   });
 });
@@ -448,7 +446,7 @@ describe("fault controls", () => {
     expect(server.isStalled).toBe(true);
     expect(server.liveConnections[0]?.isStalled).toBe(true);
 
-    client.send(PING);
+    client.send(PING_FRAME);
     expect(server.broadcast("/ws/chat/1", "news")).toBe(0);
     expect(await collectFor(client, 300)).toEqual([]);
     expect(client.readyState).toBe(WebSocket.OPEN);
@@ -456,8 +454,8 @@ describe("fault controls", () => {
 
     const late = nextMessage(client);
     server.resume();
-    expect((await late).data).toBe(PONG);
-    expect(server.frames.map((f) => f.data)).toEqual([PING]);
+    expect((await late).data).toBe(PONG_FRAME);
+    expect(server.frames.map((f) => f.data)).toEqual([PING_FRAME]);
   });
 
   it("stall() completes new upgrades and leaves them silent too", async () => {
@@ -483,12 +481,12 @@ describe("fault controls", () => {
     const stalled = await connect(server, "/ws/chat/a");
     const healthy = await connect(server, "/ws/chat/b");
     server.liveConnections[0]?.stall();
-    stalled.send(PING);
-    healthy.send(PING);
-    expect((await nextMessage(healthy)).data).toBe(PONG);
+    stalled.send(PING_FRAME);
+    healthy.send(PING_FRAME);
+    expect((await nextMessage(healthy)).data).toBe(PONG_FRAME);
     expect(await collectFor(stalled, 100)).toEqual([]);
     server.liveConnections[0]?.resume();
-    expect((await nextMessage(stalled)).data).toBe(PONG);
+    expect((await nextMessage(stalled)).data).toBe(PONG_FRAME);
   });
 
   it("rejectTickets(status, count) fails the next requests, before the token check", async () => {
@@ -579,10 +577,10 @@ describe("fault controls", () => {
     const server = await start();
     const client = await connect(server);
     server.setAutoPong(false);
-    client.send(PING);
+    client.send(PING_FRAME);
     client.send("data");
     expect(await collectFor(client, 150)).toEqual(["data"]);
-    expect(server.frames.map((f) => f.data)).toEqual([PING, "data"]);
+    expect(server.frames.map((f) => f.data)).toEqual([PING_FRAME, "data"]);
   });
 
   it("restart() drops everyone, forgets tickets and listens again on the same port", async () => {
@@ -593,7 +591,7 @@ describe("fault controls", () => {
 
     const restarting = server.restart({ downtime: 80 });
     expect((await closed(client)).code).toBe(1006);
-    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST", body: "{}" })).rejects.toThrow();
+    await expect(fetch(`${server.apiUrl}${TICKET_PATH}`, { method: "POST", body: "{}" })).rejects.toThrow();
     await restarting;
 
     expect(server.port).toBe(port);
@@ -601,8 +599,8 @@ describe("fault controls", () => {
     expect((await closed(forgotten)).code).toBe(4001);
     expect(server.connections.at(-1)?.ticketStatus).toBe("unknown");
     const fresh = await connect(server);
-    fresh.send(PING);
-    expect((await nextMessage(fresh)).data).toBe(PONG);
+    fresh.send(PING_FRAME);
+    expect((await nextMessage(fresh)).data).toBe(PONG_FRAME);
   });
 
   it("restart() ends a stall and rejects a concurrent restart", async () => {
@@ -613,8 +611,8 @@ describe("fault controls", () => {
     await restarting;
     expect(server.isStalled).toBe(false);
     const client = await connect(server);
-    client.send(PING);
-    expect((await nextMessage(client)).data).toBe(PONG);
+    client.send(PING_FRAME);
+    expect((await nextMessage(client)).data).toBe(PONG_FRAME);
   });
 
   it("close() during a restart's downtime stops it for good", async () => {
@@ -625,7 +623,7 @@ describe("fault controls", () => {
     await server.close();
     await restarting;
     expect(Date.now() - closingAt).toBeLessThan(1000);
-    await expect(fetch(`${server.apiUrl}/ws/ticket`, { method: "POST" })).rejects.toThrow();
+    await expect(fetch(`${server.apiUrl}${TICKET_PATH}`, { method: "POST" })).rejects.toThrow();
     await expect(server.restart()).rejects.toThrow(/closed/);
   });
 });
@@ -687,7 +685,7 @@ describe("records", () => {
     server.reset();
     expect(server.isStalled).toBe(false);
     const client = await connect(server);
-    client.send(PING);
-    expect((await nextMessage(client)).data).toBe(PONG);
+    client.send(PING_FRAME);
+    expect((await nextMessage(client)).data).toBe(PONG_FRAME);
   });
 });

@@ -7,7 +7,7 @@ import { type AnyActorRef, createActor } from "xstate";
 import { createConnectionActors } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
 import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
-import { createModelNetwork, type ModelNetwork } from "../../src/testing/model-network";
+import { createModelNetwork, type ModelNetwork } from "../model/kit/model-network";
 
 /** The in-memory ticket endpoint and WebSocket of the model tests: nothing happens until told. */
 let network: ModelNetwork;

@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, redactTicket, stableUptime, Ticket } from "../../machines/connection.utils";
-import { classifyClose, ticketEndpoint } from "../../machines/protocol";
+import { classifyClose, HEARTBEAT_TIMEOUT_CODE, PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "../../machines/protocol";
 
 const settings = { reconnectDelay: 1000, maxReconnectDelay: 30000 };
 
@@ -26,6 +26,15 @@ describe("backoff", () => {
   it("resets only after max(5000, reconnectDelay) of uptime", () => {
     expect(stableUptime(1000)).toBe(5000);
     expect(stableUptime(8000)).toBe(8000);
+  });
+});
+
+describe("wire format (docs/protocol.md §5), written out here on purpose", () => {
+  it("pings and pongs with these exact text frames", () => {
+    expect([PING_FRAME, PONG_FRAME]).toEqual(['{"type":"ping"}', '{"type":"pong"}']);
+  });
+  it("posts for tickets to /ws/ticket and closes a dead link with 4000", () => {
+    expect([TICKET_PATH, HEARTBEAT_TIMEOUT_CODE]).toEqual(["/ws/ticket", 4000]);
   });
 });
 

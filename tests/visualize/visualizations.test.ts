@@ -9,10 +9,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { setup } from "xstate";
 import { connectionMachine } from "../../machines/connection.machine";
+import { allStates, connectionPublicState, describeMachine } from "../../scripts/describe-machine";
 import {
-  allStates,
-  connectionPublicState,
-  describeMachine,
   generateFiles,
   MARKDOWN_FILE,
   MERMAID_FILE,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WS from "ws";
-import { smokeSuite } from "../support/smoke";
+import { smokeSuite } from "../../support/smoke";
 
 const NativeWebSocket = globalThis.WebSocket;
 let constructed = 0;

@@ -4,7 +4,7 @@
  * calls `close()`, time passes, the page becomes visible). Every machine event maps to
  * one or more of them; a model path is a sequence of stimuli.
  */
-import type { SocketOptions } from "../options";
+import type { SocketOptions } from "../../../src/options";
 
 /** What the scripted ticket endpoint answers: an HTTP status, or `"network"` for a failed fetch. */
 export type TicketAnswer = 200 | 401 | 403 | 500 | "network";

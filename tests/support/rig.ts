@@ -4,10 +4,13 @@
  * what a socket emitted. Everything started here is torn down by `stopRigs()`.
  */
 import WebSocket from "ws";
-import { createClient, type Client, type ClientOptions, type ManagedWebSocket, type WebSocketState } from "../../../src/index";
-import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from "../../../src/testing/index";
+import { createClient, type Client, type ClientOptions, type ManagedWebSocket, type WebSocketState } from "../../src/index";
+import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from "../../src/testing/index";
+import { PING_FRAME } from "../../machines/protocol";
 
-export { trackedWebSocket } from "../../support/tracked-websocket";
+import { until } from "./wait";
+
+export { trackedWebSocket } from "./tracked-websocket";
 
 /** Short intervals, so every fault plays out in well under a second. */
 export const FAST = {
@@ -76,39 +79,9 @@ export function errorsOf(recording: Recording): Error[] {
   return recording.errors.filter((error): error is Error => error instanceof Error);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Falsy = false | 0 | "" | null | undefined;
-
-/** Resolves with the first truthy value of `check()`, polled every 5 ms; rejects after `timeoutMs`. */
-export async function until<T>(check: () => T, timeoutMs = 3000, what = "condition"): Promise<Exclude<T, Falsy>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value as Exclude<T, Falsy>;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await sleep(5);
-  }
-}
-
 /** Resolves once `socket.state` is `state` (now or later). */
 export function stateOf(socket: ManagedWebSocket, state: WebSocketState, timeoutMs = 3000): Promise<true> {
   return until(() => socket.state === state, timeoutMs, `state "${state}" of ${socket.key}`);
-}
-
-/** The next data frame `socket` delivers. */
-export function nextMessage(socket: ManagedWebSocket, timeoutMs = 2000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no message on ${socket.key} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = socket.onMessage.subscribe((event) => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(event.data);
-    });
-  });
 }
 
 /** Text of a frame whatever the client library made of it (string, Buffer, ArrayBuffer). */
@@ -119,11 +92,7 @@ export function text(data: unknown): string {
   return String(data);
 }
 
-/** Path-filtered views of the server's records. */
-export function ticketsFor(server: ReferenceServer, path: string) {
-  return server.ticketRequests.filter((request) => request.path === path);
-}
-
+/** The server's connection records on `path`. */
 export function connectionsOn(server: ReferenceServer, path: string) {
   return server.connections.filter((connection) => connection.path === path);
 }
@@ -131,6 +100,6 @@ export function connectionsOn(server: ReferenceServer, path: string) {
 /** Frames the server read from clients on `path`, heartbeat pings left out, as text. */
 export function framesOn(server: ReferenceServer, path: string): string[] {
   return server.frames
-    .filter((frame) => frame.path === path && frame.data !== '{"type":"ping"}')
+    .filter((frame) => frame.path === path && frame.data !== PING_FRAME)
     .map((frame) => frame.data.toString());
 }

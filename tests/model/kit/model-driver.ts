@@ -5,12 +5,11 @@
  * predicted and reached the predicted state.
  */
 import type { InspectionEvent } from "xstate";
-import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
-import { stableUptime } from "../../machines/connection.utils";
-import { PONG_FRAME } from "../../machines/protocol";
-import type { ManagedWebSocket } from "../managed-socket";
-import type { WebSocketManager } from "../manager";
-import type { SocketOptions } from "../options";
+import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "../../../machines/connection.machine";
+import { stableUptime } from "../../../machines/connection.utils";
+import { PONG_FRAME } from "../../../machines/protocol";
+import type { ManagedWebSocket } from "../../../src/managed-socket";
+import type { SocketOptions } from "../../../src/options";
 import type { CoverageRecorder } from "./model-coverage";
 import type { ModelNetwork } from "./model-network";
 import { type ConnectionModel, type ConnectionPath, type ConnectionStep, stateName } from "./model-paths";
@@ -46,14 +45,26 @@ export interface ModelLeftovers {
   environmentListeners: number | undefined;
 }
 
+/**
+ * What the driver needs of a socket. Structural, so that a socket of the built package
+ * (`sockstate`) fits as well as one of `src/`.
+ */
+export type DrivenSocket = Pick<ManagedWebSocket, "state" | "reconnectAttempt" | "close" | "destroy">;
+
+/** What the driver needs of a client's `websocket` manager. */
+export interface DrivenManager<Socket extends DrivenSocket> {
+  open(path: string, options: SocketOptions, key?: string): Socket;
+  closeAll(): void;
+}
+
 /** Runs model steps against one socket. */
 export interface ModelDriver {
   /** The options the socket must be opened with: the model's timing plus the driver's inspector. */
   readonly socketOptions: SocketOptions;
   /** Opens the socket under test with `manager.open(path, socketOptions, key)`. Once per driver. */
-  open(manager: WebSocketManager, path?: string, key?: string): ManagedWebSocket;
+  open<Socket extends DrivenSocket>(manager: DrivenManager<Socket>, path?: string, key?: string): Socket;
   /** The socket from {@link ModelDriver.open}. */
-  readonly socket: ManagedWebSocket;
+  readonly socket: DrivenSocket;
   /** Executes one step; rejects when the socket did not do what the step predicts. */
   perform(step: ConnectionStep): Promise<void>;
   /** Executes every step of `path`, in order. */
@@ -134,8 +145,8 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
   const modelOptions: ModelSocketOptions = options.model?.socketOptions ?? MODEL_SOCKET_OPTIONS;
   const environment = installModelPage();
   const microsteps: Microstep[] = [];
-  let socket: ManagedWebSocket | undefined;
-  let manager: WebSocketManager | undefined;
+  let socket: DrivenSocket | undefined;
+  let manager: DrivenManager<DrivenSocket> | undefined;
   let performed = 0;
 
   /** Wall-clock ms the driver moved with `setSystemTime`; timers did not move with them. */
@@ -183,7 +194,7 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     return types;
   };
 
-  const requireSocket = (): ManagedWebSocket => {
+  const requireSocket = (): DrivenSocket => {
     if (!socket) throw new Error("model driver: open() the socket first");
     return socket;
   };
@@ -300,8 +311,9 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     open(target, path = "/model", key) {
       if (socket) throw new Error("model driver: one socket per driver");
       manager = target;
-      socket = target.open(path, { ...modelOptions, inspect }, key);
-      return socket;
+      const opened = target.open(path, { ...modelOptions, inspect }, key);
+      socket = opened;
+      return opened;
     },
     get socket() {
       return requireSocket();

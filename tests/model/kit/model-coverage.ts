@@ -4,12 +4,19 @@
  * (read from XState's `@xstate.microstep` inspection events, not from the model).
  */
 import type { AnyStateMachine, InspectionEvent } from "xstate";
-import { connectionMachine } from "../../machines/connection.machine";
+import { connectionMachine } from "../../../machines/connection.machine";
+import {
+  allStates,
+  describeMachine,
+  type TakenTransition,
+  type TransitionInfo as DescribedTransition,
+  transitionKey,
+} from "../../../scripts/describe-machine";
 import { stateNodePaths } from "./model-paths";
 
 /** One transition the machine declares. */
 export interface TransitionInfo {
-  /** Unique within the machine: `source|event|index`. */
+  /** Unique within the machine: `sourceId|eventType|index`. */
   key: string;
   /** e.g. `socket.handshake —socket.closed [isTerminalClose]→ closed`. */
   label: string;
@@ -17,7 +24,7 @@ export interface TransitionInfo {
 
 /** Every state and transition of a machine. */
 export interface MachineInventory {
-  /** State ids without the machine id, e.g. `socket.open.live`. */
+  /** State paths, e.g. `socket.open.live`. */
   states: string[];
   transitions: TransitionInfo[];
 }
@@ -28,61 +35,22 @@ export interface CoverageReport {
   transitions: { covered: number; total: number; missing: string[] };
 }
 
-interface TransitionLike {
-  source: { id: string; transitions: Map<string, unknown[]>; always?: unknown[] };
-  eventType: string;
-  guard?: unknown;
-  target?: ReadonlyArray<{ id: string }>;
-  reenter?: boolean;
-}
-
-interface StateNodeLike {
-  id: string;
-  states: Record<string, StateNodeLike>;
-  transitions: Map<string, TransitionLike[]>;
-  always?: TransitionLike[];
-}
-
-const ALWAYS = "always";
-
-function shortId(machine: AnyStateMachine, id: string): string {
-  return id === machine.id ? "(root)" : id.slice(machine.id.length + 1);
-}
-
-function guardName(guard: unknown): string | undefined {
-  if (typeof guard === "string") return guard;
-  if (guard && typeof guard === "object" && "type" in guard) return String((guard as { type: unknown }).type);
-  return guard === undefined ? undefined : "(inline guard)";
-}
-
-function keyOf(transition: TransitionLike): string {
-  const { source, eventType } = transition;
-  const index = eventType === "" ? (source.always ?? []).indexOf(transition) : (source.transitions.get(eventType) ?? []).indexOf(transition);
-  return `${source.id}|${eventType === "" ? ALWAYS : eventType}|${index}`;
-}
-
-function labelOf(machine: AnyStateMachine, transition: TransitionLike): string {
-  const guard = guardName(transition.guard);
-  const event = transition.eventType === "" ? ALWAYS : transition.eventType.replace(`.${transition.source.id}`, "");
-  const targets = transition.target?.map((target) => shortId(machine, target.id)).join(", ");
-  const to = targets ? (transition.reenter ? `${targets} (re-entered)` : targets) : "(no target)";
-  return `${shortId(machine, transition.source.id)} —${event}${guard ? ` [${guard}]` : ""}→ ${to}`;
-}
-
-/** Lists every state and transition of `machine` (the connection machine by default). */
+/** Lists every state and transition of `machine` (the connection machine by default), from `describeMachine`. */
 export function machineInventory(machine: AnyStateMachine = connectionMachine): MachineInventory {
-  const states: string[] = [];
-  const transitions: TransitionInfo[] = [];
-  const visit = (node: StateNodeLike) => {
-    if (node.id !== machine.id) states.push(shortId(machine, node.id));
-    for (const candidates of node.transitions.values()) {
-      for (const transition of candidates) transitions.push({ key: keyOf(transition), label: labelOf(machine, transition) });
-    }
-    for (const transition of node.always ?? []) transitions.push({ key: keyOf(transition), label: labelOf(machine, transition) });
-    for (const child of Object.values(node.states)) visit(child);
+  const info = describeMachine(machine);
+  const label = (from: string, transition: DescribedTransition) => {
+    const guard = transition.guard ? ` [${transition.guard}]` : "";
+    const to = transition.target ? (transition.reenter ? `${transition.target} (re-entered)` : transition.target) : "(no target)";
+    return `${from} —${transition.trigger}${guard}→ ${to}`;
   };
-  visit(machine.root as unknown as StateNodeLike);
-  return { states, transitions };
+  const described = [
+    ...info.transitions.map((transition) => ({ from: "(root)", transition })),
+    ...allStates(info).flatMap((state) => state.transitions.map((transition) => ({ from: state.path, transition }))),
+  ];
+  return {
+    states: allStates(info).map((state) => state.path),
+    transitions: described.map(({ from, transition }) => ({ key: transition.key, label: label(from, transition) })),
+  };
 }
 
 /** Collects what running sockets did; feed it their inspection events. */
@@ -107,9 +75,9 @@ export function createCoverageRecorder(machine: AnyStateMachine = connectionMach
         return;
       }
       if (event.type !== "@xstate.microstep") return;
-      const { snapshot, _transitions } = event as unknown as { snapshot: { value: unknown }; _transitions: TransitionLike[] };
+      const { snapshot, _transitions } = event as unknown as { snapshot: { value: unknown }; _transitions: TakenTransition[] };
       for (const path of stateNodePaths(snapshot.value)) states.add(path);
-      for (const transition of _transitions) transitions.add(keyOf(transition));
+      for (const transition of _transitions) transitions.add(transitionKey(transition));
     },
     report() {
       const missingStates = inventory.states.filter((state) => !states.has(state));

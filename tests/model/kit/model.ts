@@ -1,7 +1,8 @@
 /**
- * Model-based testing of code built on sockstate: the paths of the connection machine,
- * an in-memory network and a driver that put a real socket through each of them, and
- * coverage of the machine's states and transitions measured on the running socket.
+ * The project's model kit (not a public API: its states are the machine's internal
+ * names): the paths of the connection machine, an in-memory network and a driver that
+ * put a real socket through each of them, and coverage of the machine's states and
+ * transitions measured on the running socket. Used by tests/model and tests/examples.
  *
  * ```ts
  * const model = createConnectionModel();
@@ -26,6 +27,6 @@ export type { ModelSocketOptions, ModelTimer, Stimulus, TicketAnswer } from "./m
 export { createModelNetwork } from "./model-network";
 export type { ClientClose, ModelNetwork, ModelNetworkOptions, ModelSocketRecord, ModelTicketRequest } from "./model-network";
 export { createModelDriver, installModelPage, MODEL_DATA_FRAME } from "./model-driver";
-export type { ModelDriver, ModelDriverOptions, ModelLeftovers, ModelPage, ModelTimers } from "./model-driver";
+export type { DrivenManager, DrivenSocket, ModelDriver, ModelDriverOptions, ModelLeftovers, ModelPage, ModelTimers } from "./model-driver";
 export { createCoverageRecorder, formatCoverage, machineInventory } from "./model-coverage";
 export type { CoverageRecorder, CoverageReport, MachineInventory, TransitionInfo } from "./model-coverage";

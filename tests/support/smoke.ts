@@ -4,7 +4,8 @@
  * to `createClient`, so the client uses `globalThis.WebSocket`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { nextMessage, record, startRig, stateOf, stopRigs, text, until, type RigOptions } from "./rig";
+import { record, startRig, stateOf, stopRigs, text, type RigOptions } from "./rig";
+import { nextMessage, until } from "./wait";
 
 export function smokeSuite(webSocket: NonNullable<RigOptions["webSocket"]>): void {
   const start = () => startRig({ webSocket });

@@ -1,7 +1,5 @@
-/** Small real-time helpers shared by the reliability tests (real sockets, real timers). */
+/** Real-time helpers of the reliability tests: state timestamps, spreads, a stand-in page, timer tracking. */
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves with `performance.now()` when `socket` next becomes `wanted`; rejects after `timeoutMs`. */
 export function nextState(socket: ManagedWebSocket, wanted: WebSocketState, timeoutMs: number): Promise<number> {
@@ -15,21 +13,6 @@ export function nextState(socket: ManagedWebSocket, wanted: WebSocketState, time
       clearTimeout(timer);
       unsubscribe();
       resolve(performance.now());
-    });
-  });
-}
-
-/** Resolves with the data of the next frame `socket` delivers; rejects after `timeoutMs`. */
-export function nextMessage(socket: ManagedWebSocket, timeoutMs = 2000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`socket ${socket.key} received nothing within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = socket.onMessage.subscribe((event) => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(event.data);
     });
   });
 }
@@ -147,19 +130,6 @@ export function trackTimers() {
       Object.assign(globals, original);
     },
   };
-}
-
-/** Polls `done()` on every turn of the event loop; rejects after `timeoutMs`. */
-export function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = performance.now() + timeoutMs;
-    const check = () => {
-      if (done()) resolve();
-      else if (performance.now() > deadline) reject(new Error(`condition not met within ${timeoutMs} ms`));
-      else setImmediate(check);
-    };
-    check();
-  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * state of the connection machine. Events reach the client asynchronously (in a
  * microtask), as they would from a real socket; no timers are used.
  */
-import type { WebSocketConstructor, WebSocketLike } from "../../machines/connection.types";
+import type { WebSocketConstructor, WebSocketLike } from "../../../machines/connection.types";
 import type { TicketAnswer } from "./model-stimuli";
 
 /** One request to `POST {apiUrl}/ws/ticket`. */

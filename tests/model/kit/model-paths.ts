@@ -13,12 +13,12 @@
  */
 import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
 import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
-import { connectionMachine } from "../../machines/connection.machine";
-import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../machines/connection.public";
-import type { ConnectionInput, WebSocketState } from "../../machines/connection.types";
-import { Ticket } from "../../machines/connection.utils";
-import { TicketError } from "../../machines/connection.errors";
-import { DEFAULT_SOCKET_OPTIONS } from "../options";
+import { connectionMachine } from "../../../machines/connection.machine";
+import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../../machines/connection.public";
+import type { ConnectionInput, WebSocketState } from "../../../machines/connection.types";
+import { Ticket } from "../../../machines/connection.utils";
+import { TicketError } from "../../../machines/connection.errors";
+import { DEFAULT_SOCKET_OPTIONS } from "../../../src/options";
 import { describeStimulus, MODEL_SOCKET_OPTIONS, type ModelSocketOptions, type ModelTimer, type Stimulus, type TicketAnswer } from "./model-stimuli";
 
 /** One step of a path: a stimulus and what the machine (and so the socket) does with it. */
