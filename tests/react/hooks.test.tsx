@@ -8,7 +8,7 @@ import { useEffect, useState } from "react";
 import { describe, expect, it } from "vitest";
 import { ConnectionRejectedError, type ManagedWebSocket, TicketError, type WebSocketState } from "../../src/index";
 import { useSocket, useSocketState, useTranscriptSocket } from "../../src/react/index";
-import { ChatView, QUIET, type RenderRecord, sleep, withClient, serveEachTest } from "./support";
+import { ChatView, QUIET, type RenderRecord, serveEachTest, sleep, withClient } from "./support";
 
 const WAIT = { timeout: 5_000 };
 
