@@ -176,6 +176,8 @@ export interface SocketPort {
   message(event: MessageEvent): void;
   /** The socket is gone (closed, dropped or abandoned); the transport must not be used. */
   detached(): void;
+  /** The id of the last data frame the application took in, read before every attempt. */
+  readonly lastEventId?: string;
 }
 
 export type AuthTokenProvider = () => string | null | undefined | Promise<string | null | undefined>;

@@ -8,6 +8,7 @@ export type { Emitter, Listener } from "./emitter";
 export {
   ConnectionRejectedError,
   ConnectTimeoutError,
+  MessageValidationError,
   QueueFullError,
   ReconnectFailedError,
   SocketClosedError,
@@ -15,6 +16,8 @@ export {
 } from "../machines/connection.errors";
 export { DEFAULT_SOCKET_OPTIONS } from "./options";
 export type { DebugLogger, InspectOption, SocketOptions } from "./options";
+export type { DataOf, EventIdSelector, SocketOptionsWithSchema } from "./data-channel";
+export type { StandardSchemaV1 } from "../machines/standard-schema";
 export type {
   AuthTokenProvider,
   SendData,
