@@ -113,6 +113,7 @@ export class DataChannel implements Emitter<unknown> {
     return this.#lastEventId;
   }
 
+  /** Calls `listener` for every value from now on (the first listener starts the parsing); returns the function that stops it. */
   subscribe(listener: Listener<unknown>): () => void {
     const unsubscribe = this.#values.subscribe(listener);
     this.#listen();

@@ -295,6 +295,31 @@ describe("eventId and lastEventId", () => {
   });
 });
 
+describe("with the reference server's history", () => {
+  it("lastEventId follows the server's ids, and a socket opened with since=lastEventId gets what it missed once", async () => {
+    const { server, client } = await startRig({ server: { history: 100 } });
+    const note = z.object({ id: z.number(), text: z.string() });
+    const first = await client.websocket.connectToChat("room", { schema: note, eventId: (data) => data.id });
+    const seen: number[] = [];
+    first.onData.subscribe((value) => seen.push(value.id));
+    for (const text of ["a", "b", "c"]) server.broadcast(CHAT, { text });
+    await until(() => first.lastEventId === "3");
+    first.close();
+    await until(() => server.liveConnections.length === 0);
+    for (const text of ["d", "e"]) expect(server.broadcast(CHAT, { text })).toBe(0);
+
+    // open(), not connect(): the replay arrives at once, before a promise could resolve.
+    const second = client.websocket.open(CHAT, { schema: note, eventId: (data) => data.id, params: { since: first.lastEventId! } });
+    const texts: string[] = [];
+    second.onData.subscribe((value) => texts.push(value.text));
+    await second.ready;
+    server.broadcast(CHAT, { text: "f" });
+    await until(() => second.lastEventId === "6");
+    expect(seen).toEqual([1, 2, 3]);
+    expect(texts).toEqual(["d", "e", "f"]);
+  });
+});
+
 describe("sendJson", () => {
   it("sends JSON.stringify(value) now when open and queued in order before open", async () => {
     const { server, client } = await startRig();
