@@ -2,6 +2,7 @@
  * Every error sockstate raises or emits. Each class sets `name` to its own
  * name so it survives serialization and `instanceof` across bundles is not needed.
  */
+import type { StandardSchemaV1 } from "./standard-schema";
 
 /** The ticket endpoint answered with a non-2xx status, an unusable body, or could not be reached (`status` 0). */
 export class TicketError extends Error {
@@ -75,5 +76,23 @@ export class SocketClosedError extends Error {
   override readonly name = "SocketClosedError";
   constructor(message = "the socket is closed", options?: ErrorOptions) {
     super(message, options);
+  }
+}
+
+/**
+ * A text frame that `onData` could not deliver: it is not JSON, the socket's `schema`
+ * rejected it, or the schema's validator threw or rejected (docs/protocol.md §4). The
+ * frame goes to `onError` instead of `onData`; the connection stays open.
+ */
+export class MessageValidationError extends Error {
+  override readonly name = "MessageValidationError";
+  /** What was wrong: the schema's issues, or one issue saying the frame is not JSON or the validator failed. */
+  readonly issues: ReadonlyArray<StandardSchemaV1.Issue>;
+  /** The raw text of the frame. */
+  readonly data: string;
+  constructor(message: string, issues: ReadonlyArray<StandardSchemaV1.Issue>, data: string, options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+    this.data = data;
   }
 }

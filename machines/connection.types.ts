@@ -259,6 +259,8 @@ export interface SocketPort {
   message(event: MessageEvent): void;
   /** The socket is gone (closed, dropped or abandoned); the transport must not be used. */
   detached(): void;
+  /** The id of the last data frame the application took in, read before every attempt. */
+  readonly lastEventId?: string;
 }
 
 /** Returns the bearer token for ticket requests, sync or async; none sends no `Authorization`. */

@@ -11,6 +11,7 @@ export type { Emitter, Listener } from "./emitter";
 export {
   ConnectionRejectedError,
   ConnectTimeoutError,
+  MessageValidationError,
   QueueFullError,
   ReconnectFailedError,
   SocketClosedError,
@@ -18,6 +19,8 @@ export {
 } from "../machines/connection.errors";
 export { DEFAULT_SOCKET_OPTIONS } from "./options";
 export type { DebugLogger, InspectOption, SocketOptions } from "./options";
+export type { DataOf, EventIdSelector, SocketOptionsWithSchema } from "./data-channel";
+export type { StandardSchemaV1 } from "../machines/standard-schema";
 export type {
   AuthTokenProvider,
   SendData,

@@ -21,6 +21,7 @@ import { createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "../machines/connection.errors";
 import type { ConnectionSettings, InspectOption, ResolvedSocketOptions } from "./options";
+import { DataChannel, type DataOptions, toJsonFrame } from "./data-channel";
 
 export type { WebSocketState };
 
@@ -105,6 +106,8 @@ function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connection
 class FacadePort implements SocketPort {
   readonly #messages = new EventEmitter<MessageEvent>();
   #transport: SocketTransport | undefined = undefined;
+  /** The `onData` pipeline, once something needs it. */
+  #data: DataChannel | undefined = undefined;
 
   get messages(): EventEmitter<MessageEvent> {
     return this.#messages;
@@ -126,10 +129,25 @@ class FacadePort implements SocketPort {
   detached(): void {
     this.#transport = undefined;
   }
+
+  /** The `eventId` of the last value `onData` delivered: where the next attempt resumes. */
+  get lastEventId(): string | undefined {
+    return this.#data?.lastEventId;
+  }
+
+  /** The `onData` pipeline, created on first use. */
+  data(errors: EventEmitter<Event | Error>, options: DataOptions): DataChannel {
+    return (this.#data ??= new DataChannel(this.#messages, errors, options));
+  }
+
+  /** Removes every `onData` listener (the socket is being destroyed). */
+  clearData(): void {
+    this.#data?.clear();
+  }
 }
 
 /** One managed connection (docs/protocol.md §4). `ChatWebSocket` is the same type. */
-export class ManagedWebSocket {
+export class ManagedWebSocket<T = unknown> {
   /** The manager key, e.g. `chat:abc`. */
   readonly key: string;
   /** The socket URL without the ticket. */
@@ -143,6 +161,7 @@ export class ManagedWebSocket {
   readonly #maxQueued: number;
   readonly #ready: Promise<ManagedWebSocket>;
   readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
+  readonly #dataOptions: DataOptions;
   #resolve!: (socket: ManagedWebSocket) => void;
   #reject!: (error: unknown) => void;
   #queue: SendData[] = [];
@@ -166,10 +185,13 @@ export class ManagedWebSocket {
     this.url = init.url;
     this.#maxQueued = init.options.maxQueuedMessages;
     this.#onClosed = init.onClosed;
+    this.#dataOptions = init.options;
 
     const port = new FacadePort();
     this.#port = port;
     this.onMessage = port.messages;
+    // Invalid frames are reported and `lastEventId` kept even with no `onData` listener.
+    if (init.options.schema || init.options.eventId) port.data(this.#errors, init.options);
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
@@ -256,8 +278,24 @@ export class ManagedWebSocket {
    * the server within `OPEN_CONFIRMATION_DELAY` ms); rejects with the error that ended
    * it if the socket closes before.
    */
-  get ready(): Promise<ManagedWebSocket> {
-    return this.#ready;
+  get ready(): Promise<ManagedWebSocket<T>> {
+    return this.#ready as Promise<ManagedWebSocket<T>>;
+  }
+
+  /**
+   * Every text frame parsed as JSON and, with the `schema` option, validated; delivered in
+   * frame order, also when the schema validates asynchronously. A frame that is not JSON,
+   * fails validation or whose validator throws goes to `onError` as
+   * `MessageValidationError` instead. Binary frames and pongs never arrive here. Nothing
+   * is parsed until the first `subscribe()` (or while a `schema` or `eventId` is set).
+   */
+  get onData(): Emitter<T> {
+    return this.#port.data(this.#errors, this.#dataOptions) as Emitter<T>;
+  }
+
+  /** `String()` of the last defined result of the `eventId` option; `undefined` before one. */
+  get lastEventId(): string | undefined {
+    return this.#port.lastEventId;
   }
 
   /**
@@ -289,6 +327,14 @@ export class ManagedWebSocket {
     this.#queue.push(data);
   }
 
+  /**
+   * `send(JSON.stringify(value))`, with the same queue rules. Throws a `TypeError` for a
+   * value JSON cannot represent (`undefined`, a function, a BigInt, a cycle).
+   */
+  sendJson(value: unknown): void {
+    this.send(toJsonFrame(value));
+  }
+
   /** Graceful close, no further reconnects: `closing` (when a socket is open) then `closed`. Idempotent. */
   close(code = 1000, reason = ""): void {
     validateClose(code, reason);
@@ -303,6 +349,7 @@ export class ManagedWebSocket {
    */
   destroy(): void {
     this.#port.messages.clear();
+    this.#port.clearData();
     this.#states.clear();
     this.#reconnects.clear();
     this.close();
@@ -367,4 +414,4 @@ export class ManagedWebSocket {
 }
 
 /** The socket `connectToChat` returns; the same type as every managed socket. */
-export type ChatWebSocket = ManagedWebSocket;
+export type ChatWebSocket<T = unknown> = ManagedWebSocket<T>;

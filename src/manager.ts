@@ -3,6 +3,8 @@ import { buildSocketUrl, noop } from "../machines/connection.utils";
 import { requestTicket, ticketTimedOut } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
 import { ManagedWebSocket } from "./managed-socket";
+import type { StandardSchemaV1 } from "../machines/standard-schema";
+import type { SocketOptionsWithSchema } from "./data-channel";
 import {
   type ConnectionSettings,
   type ResolvedSocketOptions,
@@ -84,7 +86,12 @@ export class WebSocketManager {
     return this.#sockets.size;
   }
 
-  /** Opens `/ws/chat/{chatId}` under the key `chat:{chatId}`. */
+  /**
+   * Opens `/ws/chat/{chatId}` under the key `chat:{chatId}`. With a `schema` option the
+   * socket's `onData` values have the schema's output type.
+   */
+  connectToChat<S extends StandardSchemaV1>(chatId: string, options: SocketOptionsWithSchema<S>): Promise<ManagedWebSocket<StandardSchemaV1.InferOutput<S>>>;
+  connectToChat(chatId: string, options?: SocketOptions): Promise<ManagedWebSocket>;
   connectToChat(chatId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
     return settle(() => {
       const id = requireId("chatId", chatId);
@@ -92,7 +99,13 @@ export class WebSocketManager {
     });
   }
 
-  /** Opens `/ws/workspaces/{workspaceId}/transcripts/{transcriptId}` under `transcript:{workspaceId}/{transcriptId}`. */
+  /**
+   * Opens `/ws/workspaces/{workspaceId}/transcripts/{transcriptId}` under
+   * `transcript:{workspaceId}/{transcriptId}`. With a `schema` option the socket's `onData`
+   * values have the schema's output type.
+   */
+  connectToTranscript<S extends StandardSchemaV1>(workspaceId: string, transcriptId: string, options: SocketOptionsWithSchema<S>): Promise<ManagedWebSocket<StandardSchemaV1.InferOutput<S>>>;
+  connectToTranscript(workspaceId: string, transcriptId: string, options?: SocketOptions): Promise<ManagedWebSocket>;
   connectToTranscript(workspaceId: string, transcriptId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
     return settle(() => {
       const workspace = requireId("workspaceId", workspaceId);
@@ -109,8 +122,11 @@ export class WebSocketManager {
    * Opens a managed socket on `path` (must start with `/`). `key` names it in the
    * manager (default `path`); an older socket with the same key is closed and
    * destroyed first. Resolves once the first connection is open; rejects with the
-   * error that ended it if the socket closes before ever opening.
+   * error that ended it if the socket closes before ever opening. With a `schema` option
+   * the socket's `onData` values have the schema's output type.
    */
+  connect<S extends StandardSchemaV1>(path: string, options: SocketOptionsWithSchema<S>, key?: string): Promise<ManagedWebSocket<StandardSchemaV1.InferOutput<S>>>;
+  connect(path: string, options?: SocketOptions, key?: string): Promise<ManagedWebSocket>;
   connect(path: string, options?: SocketOptions, key: string = path): Promise<ManagedWebSocket> {
     return settle(() => this.open(path, options, key));
   }
@@ -118,8 +134,11 @@ export class WebSocketManager {
   /**
    * Like `connect()`, but returns the socket at once (state `connecting`) instead of
    * waiting for it to open; `socket.ready` is the promise `connect()` returns.
-   * Throws synchronously on bad arguments.
+   * Throws synchronously on bad arguments. With a `schema` option the socket's `onData`
+   * values have the schema's output type.
    */
+  open<S extends StandardSchemaV1>(path: string, options: SocketOptionsWithSchema<S>, key?: string): ManagedWebSocket<StandardSchemaV1.InferOutput<S>>;
+  open(path: string, options?: SocketOptions, key?: string): ManagedWebSocket;
   open(path: string, options?: SocketOptions, key: string = path): ManagedWebSocket {
     checkPath(path);
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");

@@ -1,5 +1,7 @@
 import type { InspectionEvent, Observer } from "xstate";
 import type { ConnectionSettings } from "../machines/connection.types";
+import type { StandardSchemaV1 } from "../machines/standard-schema";
+import { type EventIdSelector, validateDataOptions } from "./data-channel";
 
 export type { ConnectionSettings };
 
@@ -73,6 +75,23 @@ export interface SocketOptions {
    * @default undefined
    */
   inspect?: InspectOption;
+  /**
+   * A Standard Schema v1 object (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2, …) that every text
+   * frame, parsed as JSON, must pass to reach `onData`; the socket's `onData` values then
+   * have its output type. A frame that is not JSON, fails validation or makes the validator
+   * throw goes to `onError` as `MessageValidationError` instead; the socket stays open.
+   * Validation may be asynchronous: values are still delivered in frame order.
+   * @default undefined (`onData` delivers the parsed JSON, typed `unknown`)
+   */
+  schema?: StandardSchemaV1;
+  /**
+   * `(data, event) => string | number | undefined`, called for every `onData` value; the
+   * last defined result, `String()`ed, becomes `socket.lastEventId`, e.g. for a `params`
+   * function to resume from. Setting it makes the socket parse every text frame even
+   * with no `onData` listener.
+   * @default undefined
+   */
+  eventId?: EventIdSelector;
 }
 
 /** The one place defaults live. README and TSDoc quote these values. */
@@ -111,17 +130,21 @@ const KNOWN_OPTIONS = new Set<string>([
   "params",
   "debug",
   "inspect",
+  "schema",
+  "eventId",
 ]);
 
 /** The full set of socket options after defaults, as a socket runs with them. */
 export type ResolvedSocketOptions = ConnectionSettings & {
   debug: boolean | DebugLogger;
   inspect: InspectOption | undefined;
+  schema?: StandardSchemaV1 | undefined;
+  eventId?: EventIdSelector | undefined;
 };
 
-/** The machine's settings: the resolved options without `debug` and `inspect`. */
+/** The machine's settings: the resolved options without the facade's (`debug`, `inspect`, `schema`, `eventId`). */
 export function toConnectionSettings(options: ResolvedSocketOptions): ConnectionSettings {
-  const { debug: _debug, inspect: _inspect, ...settings } = options;
+  const { debug: _debug, inspect: _inspect, schema: _schema, eventId: _eventId, ...settings } = options;
   return settings;
 }
 
@@ -181,6 +204,7 @@ export function validateSocketOptions(
   if (inspect !== undefined && typeof inspect !== "function" && (inspect === null || typeof inspect !== "object")) {
     throw new TypeError(`sockstate: inspect must be an inspection observer or function, got ${describe(inspect)}`);
   }
+  validateDataOptions(record);
 }
 
 /** Merges client defaults and per-socket options over {@link DEFAULT_SOCKET_OPTIONS}. */

@@ -37,6 +37,7 @@ import {
   parseTarget,
   parseTicketBody,
 } from "./reference-server.utils";
+import { BroadcastHistory, encodeBroadcast, parseSince } from "./reference-server.history";
 
 /** Ticket request bodies larger than this are answered `413`. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -57,6 +58,7 @@ interface ResolvedOptions {
   token: TokenCheck | undefined;
   ticketTtl: number;
   ticketLatency: number;
+  history: number;
   onMessage: ReferenceServerOptions["onMessage"];
   onConnection: ReferenceServerOptions["onConnection"];
 }
@@ -66,6 +68,7 @@ const DEFAULTS = {
   port: 0,
   ticketTtl: 30_000,
   ticketLatency: 0,
+  history: 0,
 } as const;
 
 /**
@@ -105,6 +108,10 @@ function resolveOptions(options: ReferenceServerOptions): ResolvedOptions {
   if (typeof ticketLatency !== "number" || !Number.isFinite(ticketLatency) || ticketLatency < 0) {
     throw new TypeError(`ticketLatency must be a number of milliseconds ≥ 0, got ${String(ticketLatency)}`);
   }
+  const history = options.history ?? DEFAULTS.history;
+  if (typeof history !== "number" || !Number.isInteger(history) || history < 0) {
+    throw new TypeError(`history must be an integer ≥ 0 (frames kept per path), got ${String(history)}`);
+  }
   const { token, onMessage, onConnection } = options;
   if (token !== undefined && typeof token !== "function" && (typeof token !== "string" || token === "")) {
     throw new TypeError("token must be a non-empty string or a function");
@@ -115,7 +122,7 @@ function resolveOptions(options: ReferenceServerOptions): ResolvedOptions {
   if (onConnection !== undefined && typeof onConnection !== "function") {
     throw new TypeError("onConnection must be a function");
   }
-  return { host, port, token, ticketTtl, ticketLatency, onMessage, onConnection };
+  return { host, port, token, ticketTtl, ticketLatency, history, onMessage, onConnection };
 }
 
 /** Where the listener is: `restarting` covers the downtime, `down` a failed re-listen. */
@@ -236,6 +243,9 @@ class LoopbackReferenceServer implements ReferenceServer {
   /** Pending delays (ticket latency, restart downtime): cancelling resolves them with `false`. */
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>();
   readonly #waiters = new Set<Waiter>();
+  readonly #history: BroadcastHistory;
+  /** The id of the last numbered frame each connection was sent: a frame is never sent twice. */
+  readonly #sentThrough = new WeakMap<ServerConnection, number>();
   #ticketRequests: TicketRequestRecord[] = [];
   #connections: ConnectionRecord[] = [];
   #frames: FrameRecord[] = [];
@@ -254,6 +264,7 @@ class LoopbackReferenceServer implements ReferenceServer {
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#ticketLatency = options.ticketLatency;
+    this.#history = new BroadcastHistory(options.history);
     this.#http = createServer((req, res) => this.#handleRequest(req, res));
     this.#http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#handleUpgrade(req, socket, head));
     this.#http.on("connection", (socket: Socket) => {
@@ -310,13 +321,37 @@ class LoopbackReferenceServer implements ReferenceServer {
     return this.#tickets.issue(path, this.#options.ticketTtl);
   }
 
-  broadcast(path: string, data: string | Uint8Array | ArrayBuffer): number {
+  broadcast(path: string, value: unknown): number {
     const target = normalizePath(path);
+    const { id, frame } = this.#history.enabled
+      ? this.#history.keep(target, value)
+      : { id: undefined, frame: encodeBroadcast(value) };
     let sent = 0;
     for (const connection of this.#open) {
-      if (connection.isLive && connection.path === target && connection.send(data)) sent += 1;
+      if (!connection.isLive || connection.path !== target) continue;
+      // Already sent by its replay.
+      if (id !== undefined && (this.#sentThrough.get(connection) ?? 0) >= id) continue;
+      if (!connection.send(frame)) continue;
+      if (id !== undefined) this.#sentThrough.set(connection, id);
+      sent += 1;
     }
     return sent;
+  }
+
+  /**
+   * Sends a connection whose URL carries `since=<id>` every kept frame of its path with a
+   * larger id, in order, before anything live: it runs when the connection is accepted
+   * (on resume, for one accepted while stalled), before `onConnection`. What it sends is
+   * remembered, so a live frame is never sent twice.
+   */
+  #replay(connection: ServerConnection): void {
+    const since = parseSince(connection.query.since);
+    if (since === undefined || !this.#history.enabled) return;
+    const from = Math.max(since, this.#sentThrough.get(connection) ?? 0);
+    for (const { id, frame } of this.#history.after(connection.path, from)) {
+      if (!connection.send(frame)) return;
+      this.#sentThrough.set(connection, id);
+    }
   }
 
   dropAll(code?: number, reason?: string): void {
@@ -628,8 +663,12 @@ class LoopbackReferenceServer implements ReferenceServer {
     });
 
     const settle = (): void => {
-      if (refusal !== undefined) connection.close(refusal.code, refusal.reason);
-      else this.#runHook(connection, () => this.#options.onConnection?.(connection, this));
+      if (refusal !== undefined) {
+        connection.close(refusal.code, refusal.reason);
+        return;
+      }
+      this.#replay(connection);
+      this.#runHook(connection, () => this.#options.onConnection?.(connection, this));
     };
     if (this.#stalled) connection.stallUntilResume(settle);
     else settle();

@@ -78,6 +78,19 @@ export interface ReferenceServerOptions {
    * @default undefined
    */
   onConnection?: (connection: ReferenceConnection, server: ReferenceServer) => void;
+  /**
+   * How many broadcast frames to keep per path for replay (docs/protocol.md §6). With
+   * `n > 0`, every {@link ReferenceServer.broadcast} on a path is numbered 1, 2, 3, … per
+   * path (numbers continue across {@link ReferenceServer.restart}), a plain-object value is
+   * sent with its number added as `"id"`, and the last `n` frames of each path are kept.
+   * A connection whose upgrade URL carries `since=<id>` (a non-negative integer) first
+   * receives, in order, every kept frame of its path with a larger id, then the live ones:
+   * no gap and no frame twice, also when frames are broadcast while it connects. Frames
+   * older than the kept ones are gone: such a connection's first id is then more than
+   * `since + 1`. A malformed `since` is ignored (no replay).
+   * @default 0 (nothing kept, nothing numbered)
+   */
+  history?: number;
 }
 
 /** Lifecycle of one server-side connection. */
@@ -233,11 +246,14 @@ export interface ReferenceServer {
   issueTicket(path?: string): IssuedTicket;
 
   /**
-   * Sends `data` (string → text frame, bytes → binary frame) to every live, non-stalled
-   * connection whose path equals `path`.
+   * Sends `value` to every live, non-stalled connection whose path equals `path`: a
+   * string as a text frame, bytes as a binary frame, anything else as JSON text. With the
+   * `history` option the frame is numbered and kept for replay (see
+   * {@link ReferenceServerOptions.history}), and a plain object is sent with its number as
+   * `"id"`. Throws a `TypeError` for a value JSON cannot represent.
    * @returns the number of connections it was sent to.
    */
-  broadcast(path: string, data: string | Uint8Array | ArrayBuffer): number;
+  broadcast(path: string, value: unknown): number;
 
   /**
    * Drops every connection. Without `code`: destroys the TCP sockets with no close

@@ -689,3 +689,152 @@ describe("records", () => {
     expect((await nextMessage(client)).data).toBe(PONG_FRAME);
   });
 });
+
+// ── history and since (docs/protocol.md §6) ─────────────────────────────────
+
+/** A socket on `path` with a directly issued ticket and `query` after it. */
+function join(server: ReferenceServer, path: string, query = ""): Promise<WebSocket> {
+  return openSocket(server, path, server.issueTicket(path).ticket, query);
+}
+
+/** Every frame `client` received so far, unread ones included: text as it is, binary as `bin:<text>`. */
+function framesOf(client: WebSocket): string[] {
+  return inboxOf(client).messages.map((message) => (message.isBinary ? `bin:${message.data.toString()}` : message.data.toString()));
+}
+
+const idsOf = (client: WebSocket): number[] => framesOf(client).map((frame) => (JSON.parse(frame) as { id: number }).id);
+
+/** Resolves once `check()` holds, polled every 5 ms. */
+async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+describe("broadcast(path, value)", () => {
+  it("sends strings and bytes as they are and anything else as JSON, without ids when history is off", async () => {
+    const server = await start();
+    const client = await join(server, "/ws/chat/a", "&since=0");
+    expect(server.broadcast("/ws/chat/a", { type: "note" })).toBe(1);
+    server.broadcast("/ws/chat/a", "plain");
+    server.broadcast("/ws/chat/a", Buffer.from("raw"));
+    server.broadcast("/ws/chat/a", [1, null]);
+    await until(() => framesOf(client).length === 4, "four frames");
+    expect(framesOf(client)).toEqual(['{"type":"note"}', "plain", "bin:raw", "[1,null]"]);
+    expect(() => server.broadcast("/ws/chat/a", undefined)).toThrow(TypeError);
+    expect(() => server.broadcast("/ws/chat/a", 1n)).toThrow(/broadcast: the value cannot be sent as JSON/);
+  });
+});
+
+describe("history", () => {
+  it("numbers broadcast frames 1, 2, 3… per path and adds the number to plain objects as id", async () => {
+    const server = await start({ history: 10 });
+    const a = await join(server, "/ws/chat/a");
+    const b = await join(server, "/ws/chat/b");
+    server.broadcast("/ws/chat/a", { type: "note" });
+    server.broadcast("/ws/chat/a", "plain text");
+    server.broadcast("/ws/chat/a", { id: "its own", text: "hi" });
+    server.broadcast("/ws/chat/a", [1]);
+    server.broadcast("/ws/chat/b", { type: "other path" });
+    await until(() => framesOf(a).length === 4 && framesOf(b).length === 1, "frames on both paths");
+    expect(framesOf(a)).toEqual(['{"type":"note","id":1}', "plain text", '{"id":3,"text":"hi"}', "[1]"]);
+    expect(framesOf(b)).toEqual(['{"type":"other path","id":1}']);
+  });
+
+  it("replays the kept frames after since, in order, before the live ones", async () => {
+    const server = await start({ history: 3 });
+    for (let n = 1; n <= 5; n++) expect(server.broadcast("/ws/chat/a", { n })).toBe(0);
+
+    const resumed = await join(server, "/ws/chat/a", "&since=3");
+    const fromStart = await join(server, "/ws/chat/a", "&since=0");
+    const upToDate = await join(server, "/ws/chat/a", "&since=5");
+    const fresh = await join(server, "/ws/chat/a");
+    const malformed = await join(server, "/ws/chat/a", "&since=three");
+    server.broadcast("/ws/chat/a", { n: 6 });
+    await until(() => [resumed, fromStart, upToDate, fresh, malformed].every((client) => idsOf(client).at(-1) === 6), "frame 6 everywhere");
+
+    expect(idsOf(resumed)).toEqual([4, 5, 6]);
+    // Only the last 3 are kept: frames 1 and 2 are gone, and the ids show the gap.
+    expect(idsOf(fromStart)).toEqual([3, 4, 5, 6]);
+    expect(idsOf(upToDate)).toEqual([6]);
+    expect(idsOf(fresh)).toEqual([6]);
+    expect(idsOf(malformed)).toEqual([6]);
+  });
+
+  it("replays before onConnection, so a frame broadcast from it follows the replay once", async () => {
+    const server = await start({
+      history: 10,
+      onConnection: (connection, self) => {
+        if (connection.query.since !== undefined) self.broadcast(connection.path, { greeting: true });
+      },
+    });
+    server.broadcast("/ws/chat/a", { n: 1 });
+    server.broadcast("/ws/chat/a", { n: 2 });
+    const client = await join(server, "/ws/chat/a", "&since=0");
+    await until(() => framesOf(client).length >= 3, "replay and greeting");
+    await sleep(20);
+    expect(framesOf(client)).toEqual(['{"n":1,"id":1}', '{"n":2,"id":2}', '{"greeting":true,"id":3}']);
+  });
+
+  it("covers frames broadcast while a connection's upgrade waits out a stall, once each", async () => {
+    const server = await start({ history: 100 });
+    server.broadcast("/ws/chat/a", { n: 1 });
+    server.stall();
+    const client = await join(server, "/ws/chat/a", "&since=0");
+    server.broadcast("/ws/chat/a", { n: 2 });
+    server.broadcast("/ws/chat/a", { n: 3 });
+    await sleep(20);
+    expect(framesOf(client)).toEqual([]);
+    server.resume();
+    server.broadcast("/ws/chat/a", { n: 4 });
+    await until(() => framesOf(client).length === 4, "four frames");
+    await sleep(20);
+    expect(idsOf(client)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("gives every client that joins during a stream of broadcasts each frame once, in order, with no gap", async () => {
+    const server = await start({ history: 1000 });
+    const path = "/ws/chat/stream";
+    const total = 300;
+    let sent = 0;
+    const ticker = setInterval(() => {
+      for (let burst = 0; burst < 3 && sent < total; burst++) server.broadcast(path, { n: ++sent });
+      if (sent >= total) clearInterval(ticker);
+    }, 1);
+    const joined: WebSocket[] = [];
+    let midway = 0;
+    try {
+      for (let i = 0; i < 8; i++) {
+        joined.push(await join(server, path, "&since=0"));
+        await sleep(3);
+      }
+      // One that resumes from where another had got to.
+      midway = idsOf(joined[3]!).at(-1) ?? 0;
+      joined.push(await join(server, path, `&since=${midway}`));
+      await until(() => sent === total && joined.every((client) => idsOf(client).at(-1) === total), "every frame everywhere", 5000);
+    } finally {
+      clearInterval(ticker);
+    }
+    const everything = Array.from({ length: total }, (_, i) => i + 1);
+    for (const client of joined.slice(0, -1)) expect(idsOf(client)).toEqual(everything);
+    expect(idsOf(joined.at(-1)!)).toEqual(everything.slice(midway));
+  });
+
+  it("keeps the history and the numbering across a restart", async () => {
+    const server = await start({ history: 10 });
+    for (let n = 1; n <= 3; n++) server.broadcast("/ws/chat/a", { n });
+    await server.restart();
+    const client = await join(server, "/ws/chat/a", "&since=1");
+    server.broadcast("/ws/chat/a", { n: 4 });
+    await until(() => framesOf(client).length === 3, "three frames");
+    expect(idsOf(client)).toEqual([2, 3, 4]);
+  });
+
+  it("rejects a history that is not an integer ≥ 0, naming the option", async () => {
+    await expect(createReferenceServer({ history: -1 })).rejects.toThrow(/^history must be an integer ≥ 0/);
+    await expect(createReferenceServer({ history: 1.5 })).rejects.toThrow(TypeError);
+    await expect(createReferenceServer({ history: "5" as never })).rejects.toThrow(/history/);
+  });
+});
