@@ -85,6 +85,7 @@ export class SocketClosedError extends Error {
  * frame goes to `onError` instead of `onData`; the connection stays open.
  */
 export class MessageValidationError extends Error {
+  /** Always `"MessageValidationError"`. */
   override readonly name = "MessageValidationError";
   /** What was wrong: the schema's issues, or one issue saying the frame is not JSON or the validator failed. */
   readonly issues: ReadonlyArray<StandardSchemaV1.Issue>;

@@ -37,7 +37,12 @@ export type SocketOptionsWithSchema<S extends StandardSchemaV1> = Omit<SocketOpt
 };
 
 /** `onData`'s value type for options `O`: the schema's output, or `unknown` without a schema. */
-export type DataOf<O> = O extends { schema: infer S extends StandardSchemaV1 } ? StandardSchemaV1.InferOutput<S> : unknown;
+export type DataOf<O> = O extends {
+  /** The schema that validates every parsed text frame. */
+  schema: infer S extends StandardSchemaV1;
+}
+  ? StandardSchemaV1.InferOutput<S>
+  : unknown;
 
 /**
  * Checks the `schema` and `eventId` options, throwing a `TypeError` that names the option.

@@ -52,6 +52,11 @@ export class EventEmitter<T> implements Emitter<T> {
     }
   }
 
+  /** How many listeners are subscribed now. */
+  get size(): number {
+    return this.#listeners.length;
+  }
+
   clear(): void {
     this.#listeners = [];
   }

@@ -11,4 +11,4 @@ export { useSocketState } from "./use-socket-state";
 export type { SocketStateResult } from "./use-socket-state";
 export { useMessages } from "./use-messages";
 export type { UseMessagesOptions } from "./use-messages";
-export type { DataOf } from "./data";
+export type { SocketData } from "./use-messages";

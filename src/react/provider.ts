@@ -5,12 +5,14 @@ import type { Client } from "../client";
 const ClientContext = createContext<Client | undefined>(undefined);
 ClientContext.displayName = "SockstateClient";
 
+/** Props of {@link SockstateProvider}. */
 export interface SockstateProviderProps {
   /**
    * The client every hook below opens its sockets with. Create it once, outside render
    * (module scope or an app-level singleton): a new client is a new set of sockets.
    */
   client: Client;
+  /** The part of the app whose components use the hooks. */
   children?: ReactNode;
 }
 

@@ -1,8 +1,8 @@
 /** The last `limit` `onData` values of a socket, every frame of a burst kept (docs/protocol.md §9). */
 import { useMemo, useSyncExternalStore } from "react";
 import type { ManagedWebSocket } from "../managed-socket";
-import { type DataOf, subscribeData } from "./data";
 
+/** Options of {@link useMessages}. */
 export interface UseMessagesOptions {
   /**
    * How many of the latest values to keep.
@@ -36,7 +36,7 @@ class MessageBuffer<T> {
   readonly subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
     if (this.#socket !== undefined && this.#unsubscribe === undefined) {
-      this.#unsubscribe = subscribeData(this.#socket, this.#push as (value: unknown) => void);
+      this.#unsubscribe = this.#socket.onData.subscribe(this.#push as (value: unknown) => void);
     }
     return () => {
       this.#listeners.delete(listener);
@@ -63,6 +63,9 @@ class MessageBuffer<T> {
   };
 }
 
+/** The type of a socket's `onData` values: the schema's output, else `unknown`. */
+export type SocketData<Socket> = [NonNullable<Socket>] extends [ManagedWebSocket<infer T>] ? T : unknown;
+
 const serverSnapshot = (): readonly never[] => NONE;
 
 /**
@@ -73,11 +76,11 @@ const serverSnapshot = (): readonly never[] => NONE;
 export function useMessages<Socket extends ManagedWebSocket | undefined>(
   socket: Socket,
   options: UseMessagesOptions = {},
-): ReadonlyArray<DataOf<NonNullable<Socket>>> {
+): ReadonlyArray<SocketData<Socket>> {
   const limit = options.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1) {
     throw new TypeError(`sockstate/react: useMessages limit must be a positive integer, got ${String(limit)}`);
   }
-  const buffer = useMemo(() => new MessageBuffer<DataOf<NonNullable<Socket>>>(socket, limit), [socket, limit]);
+  const buffer = useMemo(() => new MessageBuffer<SocketData<Socket>>(socket, limit), [socket, limit]);
   return useSyncExternalStore(buffer.subscribe, buffer.getSnapshot, serverSnapshot);
 }

@@ -3,6 +3,7 @@ import { useCallback, useSyncExternalStore } from "react";
 import type { WebSocketState } from "../../machines/connection.types";
 import type { ManagedWebSocket } from "../managed-socket";
 
+/** What {@link useSocketState} returns. */
 export interface SocketStateResult {
   /** The socket's state; `"connecting"` while there is no socket yet (and on the server). */
   state: WebSocketState;

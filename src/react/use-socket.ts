@@ -3,8 +3,8 @@ import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { WebSocketState } from "../../machines/connection.types";
 import type { ManagedWebSocket } from "../managed-socket";
 import type { WebSocketManager } from "../manager";
+import type { DataOf } from "../data-channel";
 import type { SocketOptions } from "../options";
-import { subscribeData } from "./data";
 import { useSockstateClient } from "./provider";
 import { acquireSocket, type Lease } from "./registry";
 import { useStateOf } from "./use-socket-state";
@@ -31,9 +31,13 @@ export interface UseSocketOptions extends SocketOptions, SocketHandlers {
   enabled?: boolean;
 }
 
-export interface UseSocketResult {
-  /** The shared socket of the key; `undefined` on the server, in the first render and while disabled. */
-  socket: ManagedWebSocket | undefined;
+/** What {@link useSocket}, {@link useChatSocket} and {@link useTranscriptSocket} return. */
+export interface UseSocketResult<T = unknown> {
+  /**
+   * The shared socket of the key; `undefined` on the server, in the first render and while
+   * disabled. Its `onData` values are typed by the `schema` option, `unknown` without one.
+   */
+  socket: ManagedWebSocket<T> | undefined;
   /** The socket's state: `"connecting"` until there is a socket, `"closed"` while disabled. */
   state: WebSocketState;
   /** The current reconnect attempt, `0` when not reconnecting. */
@@ -81,7 +85,7 @@ interface Held {
  * closes a macrotask after its last user unmounts or disables it. A change of `key` opens
  * another socket and releases this one; new `options` objects alone never reconnect.
  */
-export function useSocket(path: string, options?: UseSocketOptions, key: string = path): UseSocketResult {
+export function useSocket<O extends UseSocketOptions>(path: string, options?: O, key: string = path): UseSocketResult<DataOf<O>> {
   const { websocket: manager } = useSockstateClient();
   const enabled = options?.enabled ?? true;
   const latest = useRef(options);
@@ -121,14 +125,15 @@ export function useSocket(path: string, options?: UseSocketOptions, key: string 
     if (socket === undefined) return undefined;
     const unsubscribers: Array<() => void> = [];
     if (onMessage) unsubscribers.push(socket.onMessage.subscribe((event) => latest.current?.onMessage?.(event)));
-    if (onData) unsubscribers.push(subscribeData(socket, (value) => latest.current?.onData?.(value)));
+    if (onData) unsubscribers.push(socket.onData.subscribe((value) => latest.current?.onData?.(value)));
     if (onError) unsubscribers.push(socket.onError.subscribe((value) => latest.current?.onError?.(value)));
     return () => {
       for (const unsubscribe of unsubscribers) unsubscribe();
     };
   }, [socket, onMessage, onData, onError]);
 
-  return { socket, state, reconnectAttempt, error };
+  // The schema in the options of this key's socket types its values.
+  return { socket: socket as ManagedWebSocket<DataOf<O>> | undefined, state, reconnectAttempt, error };
 }
 
 function requireId(name: string, value: unknown): string {
@@ -139,7 +144,7 @@ function requireId(name: string, value: unknown): string {
 }
 
 /** The socket of chat `chatId`: `/ws/chat/{chatId}` under the key `chat:{chatId}`, as `connectToChat` opens it. */
-export function useChatSocket(chatId: string, options?: UseSocketOptions): UseSocketResult {
+export function useChatSocket<O extends UseSocketOptions>(chatId: string, options?: O): UseSocketResult<DataOf<O>> {
   const id = requireId("chatId", chatId);
   return useSocket(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`);
 }
@@ -148,7 +153,11 @@ export function useChatSocket(chatId: string, options?: UseSocketOptions): UseSo
  * The socket of a transcript: `/ws/workspaces/{workspaceId}/transcripts/{transcriptId}`
  * under `transcript:{workspaceId}/{transcriptId}`, as `connectToTranscript` opens it.
  */
-export function useTranscriptSocket(workspaceId: string, transcriptId: string, options?: UseSocketOptions): UseSocketResult {
+export function useTranscriptSocket<O extends UseSocketOptions>(
+  workspaceId: string,
+  transcriptId: string,
+  options?: O,
+): UseSocketResult<DataOf<O>> {
   const workspace = requireId("workspaceId", workspaceId);
   const transcript = requireId("transcriptId", transcriptId);
   return useSocket(

@@ -17,7 +17,8 @@ import {
   type StandardSchemaV1,
 } from "../../src/index";
 import type { ReferenceServer } from "../../src/testing/index";
-import { errorsOf, framesOn, record, sleep, startRig, stopRigs, until } from "./support/rig";
+import { errorsOf, framesOn, record, startRig, stopRigs } from "../support/rig";
+import { sleep, until } from "../support/wait";
 
 afterEach(stopRigs);
 

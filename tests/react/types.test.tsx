@@ -1,5 +1,6 @@
 /** The types of every hook's result. */
 import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
 import type { ManagedWebSocket, WebSocketState } from "../../src/index";
 import {
   type SockstateProviderProps,
@@ -14,17 +15,27 @@ import {
 
 describe("hook results", () => {
   it("useSocket, useChatSocket and useTranscriptSocket give socket, state, attempt and error", () => {
-    expectTypeOf(useSocket).returns.toEqualTypeOf<UseSocketResult>();
-    expectTypeOf(useChatSocket).returns.toEqualTypeOf<UseSocketResult>();
-    expectTypeOf(useTranscriptSocket).returns.toEqualTypeOf<UseSocketResult>();
+    // Called only by the type checker: hooks run inside components.
+    expectTypeOf(() => useSocket("/a")).returns.toEqualTypeOf<UseSocketResult>();
+    expectTypeOf(() => useChatSocket("a", { enabled: true })).returns.toEqualTypeOf<UseSocketResult>();
+    expectTypeOf(() => useTranscriptSocket("w", "t")).returns.toEqualTypeOf<UseSocketResult>();
     expectTypeOf<UseSocketResult>().toEqualTypeOf<{
       socket: ManagedWebSocket | undefined;
       state: WebSocketState;
       reconnectAttempt: number;
       error: Event | Error | undefined;
     }>();
-    expectTypeOf(useSocket).parameters.toEqualTypeOf<[path: string, options?: Parameters<typeof useSocket>[1], key?: string]>();
+    expectTypeOf(useSocket).parameter(0).toEqualTypeOf<string>();
+    expectTypeOf(useSocket).parameter(2).toEqualTypeOf<string | undefined>();
     expectTypeOf(useTranscriptSocket).parameter(1).toEqualTypeOf<string>();
+  });
+
+  it("a schema types the socket's onData values and useMessages' result", () => {
+    const schema = z.object({ id: z.number(), text: z.string() });
+    const chat = () => useChatSocket("a", { schema });
+    expectTypeOf(chat).returns.toEqualTypeOf<UseSocketResult<{ id: number; text: string }>>();
+    const messages = () => useMessages(chat().socket);
+    expectTypeOf(messages).returns.toEqualTypeOf<ReadonlyArray<{ id: number; text: string }>>();
   });
 
   it("options are SocketOptions plus enabled and handlers", () => {
@@ -45,8 +56,7 @@ describe("hook results", () => {
     expectTypeOf(() => useMessages(socket)).returns.toEqualTypeOf<readonly unknown[]>();
     expectTypeOf(() => useMessages(socket, { limit: 5 })).returns.toEqualTypeOf<readonly unknown[]>();
     // A socket whose onData is typed (a schema) gives values of that type.
-    type Typed = ManagedWebSocket & { onData: { subscribe(listener: (value: { n: number }) => void): () => void } };
-    expectTypeOf(() => useMessages({} as Typed)).returns.toEqualTypeOf<ReadonlyArray<{ n: number }>>();
+    expectTypeOf(() => useMessages({} as ManagedWebSocket<{ n: number }>)).returns.toEqualTypeOf<ReadonlyArray<{ n: number }>>();
   });
 
   it("the provider takes a client and children", () => {
