@@ -223,7 +223,11 @@ async function main(): Promise<number> {
     let scale: ScaleResult | undefined;
     if (options.only.has("scale")) {
       log(`scale: ${scaleCount} sockstate sockets…`);
-      scale = await runScale(server, pinning, options.quick);
+      // A failed scale run is a missed budget, not a lost report.
+      scale = await runScale(server, pinning, options.quick).catch((error: unknown) => {
+        log(`scale: failed: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
     }
 
     const budgets = checkBudgets(measurements, bundles, plan, { planned: scaleCount, result: scale }).filter((budget) =>
