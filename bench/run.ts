@@ -63,7 +63,8 @@ const BREAKDOWN = { full: { sockets: 1000, settleMs: 5000 }, quick: { sockets: 2
 const TYPED_MESSAGES: readonly SockstateVariant[] = ["sockstate, onData", "sockstate, onData + schema"];
 const RECONNECT_VARIANTS: readonly SockstateVariant[] = ["sockstate, HTTP ticket", "sockstate, silent server"];
 const HALF_OPEN_VARIANTS: readonly SockstateVariant[] = ["sockstate, silent server"];
-const SCALE_TIMEOUT = 600_000;
+/** Two openings of up to 310 s each (bench/scale.ts), the idle window and the closes. */
+const SCALE_TIMEOUT = 900_000;
 
 function parseOptions() {
   const { values } = parseArgs({

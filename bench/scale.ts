@@ -42,7 +42,8 @@ export interface ScaleResult {
   heartbeats: number;
 }
 
-const OPEN_TIMEOUT = 120_000;
+/** Bound on opening all sockets at once: a minute, plus 25 ms per socket (a loaded 2-core machine). */
+const openTimeout = (count: number) => 60_000 + 25 * count;
 /**
  * Pause between the forced GC of the memory reading and the idle window. A GC of this
  * heap can block the event loop for over a second, which every socket's wall-clock watch
@@ -87,7 +88,9 @@ async function main(): Promise<ScaleResult> {
       });
       sockets.push(socket);
     }
-    await withTimeout(allOpen.promise, OPEN_TIMEOUT, `scale: open ${count} sockets`);
+    await withTimeout(allOpen.promise, openTimeout(count), `scale: open ${count} sockets`).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (${opened} open, ${reconnects} reconnect attempts)`);
+    });
     return { sockets, ms: performance.now() - start, reconnects };
   };
   const closeAll = async (sockets: ManagedWebSocket[]) => {
