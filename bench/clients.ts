@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import { createClient } from "../dist/index.mjs";
 import type { SocketOptions } from "../dist/index.mjs";
 import type { BenchServer } from "./processes";
-import { OPEN_PREFIX, TICKETED_PREFIX } from "./protocol";
+import { LOCAL_TICKET, LOCAL_TICKET_PREFIX, OPEN_PREFIX, SILENT_SEGMENT, TICKETED_PREFIX } from "./protocol";
 import { deferred } from "./stats";
 
 export const CLIENT_NAMES = ["raw ws", "sockstate", "partysocket", "reconnecting-websocket"] as const;
@@ -22,12 +22,28 @@ export const CLIENT_NAMES = ["raw ws", "sockstate", "partysocket", "reconnecting
  * its Node API (`on("message")`, the "raw ws" baseline) does not.
  */
 export const RAW_WS_WEBSOCKET_API = "raw ws, onmessage";
-export type ClientName = (typeof CLIENT_NAMES)[number] | typeof RAW_WS_WEBSOCKET_API;
+
+/**
+ * sockstate set up another way, for information rows: typed messages (inbound), the
+ * ticket from the real HTTP endpoint or a server that does not greet (reconnect,
+ * half-open). Each is a client of its own in the tables, paired per round like the others.
+ */
+export const SOCKSTATE_VARIANTS = {
+  "sockstate, onData": { data: "onData" },
+  "sockstate, onData + schema": { data: "schema" },
+  "sockstate, HTTP ticket": { ticket: "http" },
+  "sockstate, silent server": { silent: true },
+} as const satisfies Record<string, ConnectOptions>;
+export type SockstateVariant = keyof typeof SOCKSTATE_VARIANTS;
+
+export type ClientName = (typeof CLIENT_NAMES)[number] | typeof RAW_WS_WEBSOCKET_API | SockstateVariant;
 
 /** What a scenario hears from a connection. */
 export interface Listeners {
   /** A text frame arrived (a heartbeat pong never reaches here). */
   message(data: string): void;
+  /** A frame arrived through sockstate's `onData`, parsed (in place of `message`). */
+  parsed?(value: unknown): void;
   /** The connection is open, the first time or again after a drop. */
   open?(): void;
   /** The client noticed the connection is gone (sockstate: `reconnecting`; the others: `close`). */
@@ -50,6 +66,15 @@ export interface ConnectOptions {
   heartbeat?: { interval: number; timeout: number };
   /** The `WebSocket` class the client uses underneath (default `ws`). */
   WebSocket?: WebSocketClass;
+  /** Connect to paths whose server never greets (docs/protocol.md §4: confirmed after 50 ms, not at the greeting). */
+  silent?: boolean;
+  /**
+   * sockstate only: where tickets come from. `http` (default): `POST {TICKET_PATH}` of the
+   * bench server through Node's fetch. `local`: an injected `fetch` that answers at once.
+   */
+  ticket?: "http" | "local";
+  /** sockstate only: hear frames through `onData` (parsed JSON), optionally with a schema, instead of `onMessage`. */
+  data?: "onData" | "schema";
 }
 
 /** One client library, ready to open connections to the bench server. */
@@ -59,9 +84,14 @@ export interface BenchClient {
 }
 
 /** Creates client `name`, using `options` for every connection it opens. */
-export function createBenchClient(name: ClientName, server: BenchServer, options: ConnectOptions = {}): BenchClient {
+export function createBenchClient(name: ClientName, server: BenchServer, connectOptions: ConnectOptions = {}): BenchClient {
+  if (name in SOCKSTATE_VARIANTS) {
+    const variant = name as SockstateVariant;
+    return { ...sockstateClient(server, { ...connectOptions, ...SOCKSTATE_VARIANTS[variant] }), name: variant };
+  }
+  const options = connectOptions;
   const WS = options.WebSocket ?? WebSocket;
-  const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${path}`;
+  const openUrl = (path: string) => `${server.wsUrl}${OPEN_PREFIX}${benchPath(path, options)}`;
   // partysocket and reconnecting-websocket take the same options.
   const peerOptions = { WebSocket: WS, ...(options.fastReconnect ? { minReconnectionDelay: 0, maxReconnectionDelay: 0 } : {}) };
   switch (name) {
@@ -73,7 +103,7 @@ export function createBenchClient(name: ClientName, server: BenchServer, options
           connectRaw(WS, openUrl(path), listeners, { fastReconnect: options.fastReconnect ?? false, webSocketApi: name !== "raw ws" }),
       };
     case "sockstate":
-      return sockstateClient(server, WS, options);
+      return sockstateClient(server, options);
     case "partysocket":
       return {
         name,
@@ -84,6 +114,8 @@ export function createBenchClient(name: ClientName, server: BenchServer, options
         name,
         connect: (path, listeners) => wrapEventTarget(new ReconnectingWebSocket(openUrl(path), [], peerOptions), listeners),
       };
+    default:
+      throw new TypeError(`bench: unknown client ${name}`);
   }
 }
 
@@ -132,18 +164,49 @@ function connectRaw(
   };
 }
 
-function sockstateClient(server: BenchServer, WS: WebSocketClass, options: ConnectOptions): BenchClient {
-  const socketOptions: SocketOptions = options.fastReconnect ? { reconnectDelay: 0, maxReconnectDelay: 0 } : {};
+/** The path below a prefix: the silent server's paths start with {@link SILENT_SEGMENT}. */
+const benchPath = (path: string, options: ConnectOptions) => (options.silent ? `${SILENT_SEGMENT}${path}` : path);
+
+/** An injected `fetch` that answers every ticket request at once (for {@link LOCAL_TICKET_PREFIX} paths). */
+const localTicketFetch = async (): Promise<Response> =>
+  new Response(JSON.stringify({ ticket: LOCAL_TICKET }), { status: 200, headers: { "Content-Type": "application/json" } });
+
+/**
+ * A Standard Schema that accepts every value as it is: what the schema pipeline costs
+ * sockstate, without a validation library's own cost.
+ */
+const ACCEPT_ALL_SCHEMA = {
+  "~standard": { version: 1, vendor: "sockstate-bench", validate: (value: unknown) => ({ value }) },
+};
+
+/** A sockstate socket as the bench needs it; `onData` is read only when the package has it. */
+type SockstateSocket = ReturnType<ReturnType<typeof createClient>["websocket"]["open"]> & {
+  onData?: { subscribe(listener: (value: unknown) => void): () => void };
+};
+
+function sockstateClient(server: BenchServer, options: ConnectOptions): BenchClient {
+  const socketOptions: SocketOptions & { schema?: unknown } = options.fastReconnect ? { reconnectDelay: 0, maxReconnectDelay: 0 } : {};
   if (options.heartbeat) {
     socketOptions.heartbeatInterval = options.heartbeat.interval;
     socketOptions.heartbeatTimeout = options.heartbeat.timeout;
   }
-  const client = createClient({ apiUrl: server.apiUrl, WebSocket: WS, ...socketOptions });
+  const local = options.ticket === "local";
+  const client = createClient({
+    apiUrl: server.apiUrl,
+    WebSocket: options.WebSocket ?? WebSocket,
+    ...(local ? { fetch: localTicketFetch } : {}),
+    ...socketOptions,
+  });
+  const prefix = local ? LOCAL_TICKET_PREFIX : TICKETED_PREFIX;
+  const perSocket = options.data === "schema" ? ({ schema: ACCEPT_ALL_SCHEMA } as SocketOptions) : undefined;
   return {
     name: "sockstate",
     connect: (path, listeners) => {
-      const socket = client.websocket.open(`${TICKETED_PREFIX}${path}`);
-      socket.onMessage.subscribe((event) => listeners.message(event.data as string));
+      const socket: SockstateSocket = client.websocket.open(`${prefix}${benchPath(path, options)}`, perSocket);
+      if (options.data) {
+        if (!socket.onData) throw new NoOnDataError();
+        socket.onData.subscribe((value) => listeners.parsed?.(value));
+      } else socket.onMessage.subscribe((event) => listeners.message(event.data as string));
       let closed: (() => void) | undefined;
       socket.onStateChange.subscribe((state) => {
         if (state === "open") listeners.open?.();
@@ -162,6 +225,22 @@ function sockstateClient(server: BenchServer, WS: WebSocketClass, options: Conne
       };
     },
   };
+}
+
+/** This sockstate has no `onData` (typed messages not merged yet): its scenario is skipped. */
+export class NoOnDataError extends Error {
+  constructor() {
+    super("n/a: no onData");
+  }
+}
+
+/** Whether the sockstate under test has `onData`: a socket opened and closed at once says. */
+export function hasOnData(): boolean {
+  const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket, fetch: () => new Promise<Response>(() => {}) });
+  const socket: SockstateSocket = client.websocket.open("/probe");
+  const has = socket.onData !== undefined;
+  socket.close();
+  return has;
 }
 
 /** What partysocket's and reconnecting-websocket's sockets have in common. */

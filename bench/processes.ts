@@ -133,3 +133,38 @@ export async function startServer(pinning: Pinning): Promise<BenchServer> {
     },
   };
 }
+
+/**
+ * Runs `script` in a bench process of its own (pinned to the client core when pinning)
+ * and resolves with its one result, the first IPC message of type `type`.
+ */
+export async function runChild<T extends { type: string }>(
+  script: string,
+  type: T["type"],
+  args: readonly string[],
+  pinning: Pinning,
+  timeoutMs: number,
+): Promise<T> {
+  const child = spawnBenchProcess(script, {
+    ...(pinning.enabled ? { core: pinning.clientCore } : {}),
+    execArgv: ["--expose-gc"],
+    args: [...args],
+  });
+  try {
+    return await nextMessage(child, (message) => ((message as T).type === type ? (message as T) : undefined), timeoutMs, `${script} run`);
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+/** The child side of {@link runChild}: sends what `main` resolves with and exits (1 on an error, or when the parent goes). */
+export function reportToParent(main: () => Promise<unknown>): void {
+  process.on("disconnect", () => process.exit(1));
+  main().then(
+    (result) => process.send?.(result, undefined, undefined, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,6 +1,7 @@
 /**
  * What the bench client and the bench server say to each other, besides the wire
- * protocol of docs/protocol.md §5 (tickets, `{"type":"ping"}` → `{"type":"pong"}`).
+ * protocol of docs/protocol.md §5, which both sides read from `machines/protocol.ts`
+ * (`TICKET_PATH`, `PING_FRAME` → `PONG_FRAME`, the close codes).
  *
  * Data frames are exactly {@link FRAME_BYTES} bytes of JSON that start with their
  * sequence number, so either side can check the order without parsing JSON:
@@ -13,6 +14,22 @@ export const FRAME_BYTES = 100;
 /** Paths under this prefix need a ticket (sockstate); paths under {@link OPEN_PREFIX} do not (raw ws, peers). */
 export const TICKETED_PREFIX = "/ticketed/";
 export const OPEN_PREFIX = "/open/";
+/**
+ * Paths under this prefix take any non-empty `ticket` without redeeming it: for a client
+ * whose injected `fetch` answers at once, so that a reconnect times the client, not the
+ * ticket endpoint.
+ */
+export const LOCAL_TICKET_PREFIX = "/local-ticket/";
+/** The ticket such an injected `fetch` answers with. */
+export const LOCAL_TICKET = "local";
+
+/**
+ * The server greets each new connection with this one frame (a confirmed open in
+ * docs/protocol.md §4 comes at the first data frame), unless the path, below its prefix,
+ * starts with {@link SILENT_SEGMENT}: then it says nothing until asked.
+ */
+export const GREETING_FRAME = '{"type":"hello"}';
+export const SILENT_SEGMENT = "silent/";
 
 /** Client → server control frames. */
 export type ClientControl =

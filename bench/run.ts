@@ -2,13 +2,18 @@
  * `npm run bench` — sockstate side by side with raw `ws`, partysocket and
  * reconnecting-websocket, round after round, every client interleaved.
  *
- *   npm run bench                      1 warm-up + 5 measured rounds, full sizes, then the scale figure
- *   npm run bench -- --quick           1 warm-up + 2 rounds at small sizes (under a minute; CI)
+ *   npm run bench                      1 warm-up + 7 measured rounds, full sizes, then the scale
+ *                                      figure; writes bench/RESULTS.md
+ *   npm run bench -- --quick           1 warm-up + 2 rounds at small sizes (CI; prints only)
  *   npm run bench -- --check           exits 1 when a budget is missed
- *   npm run bench -- --rounds 8        more measured rounds
+ *   npm run bench -- --rounds 9        more measured rounds
  *   npm run bench -- --only inbound,memory   some scenarios only (inbound, outbound,
- *                                      memory, reconnect, half-open, bundle, scale)
+ *                                      memory, reconnect, half-open, bundle, scale; prints only)
  *   npm run bench -- --idle-settle 6000   read idle memory 6 s after opening (default 1 s)
+ *   npm run bench -- --results         write bench/RESULTS.md even from --quick or --only
+ *   npm run bench -- --breakdown       where the bytes go: heap per socket by constructor,
+ *                                      bundle bytes by module; writes RESULTS.md's latest
+ *                                      breakdown (with --baseline: its "before" section)
  *
  * sockstate is measured as built (`dist/`): `prebench` (scripts/ensure-dist.ts) rebuilds it
  * when it is missing or older than a source file.
@@ -16,12 +21,13 @@
  * The server runs in its own process (bench/server.ts) on 127.0.0.1; this process and
  * the server are pinned to different cores with `taskset` where it exists.
  */
-import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+import { breakdown } from "./breakdown";
 import { bundleSizes, type BundleSize } from "./bundle";
-import { CLIENT_NAMES, type ClientName, createBenchClient, RAW_WS_WEBSOCKET_API } from "./clients";
-import { type BenchServer, nextMessage, pinSelf, type Pinning, spawnBenchProcess, startServer } from "./processes";
-import { budgetList, checkBudgets, Measurements, resultsTable, type Round, scaleTable } from "./report";
+import { CLIENT_NAMES, type ClientName, createBenchClient, hasOnData, RAW_WS_WEBSOCKET_API, type SockstateVariant } from "./clients";
+import { type BenchServer, pinSelf, type Pinning, runChild, startServer } from "./processes";
+import { BUDGETS, budgetList, checkBudgets, informationLines, Measurements, resultsTable, type Round, scaleTable } from "./report";
+import { machineLines, RESULTS_PATH, writeSection } from "./results";
 import type { ScaleResult } from "./scale";
 import { type Burst, halfOpen, idleMemory, inbound, outbound, type Plan, reconnectLatencies } from "./scenarios";
 import { median, percentile } from "./stats";
@@ -36,17 +42,29 @@ const FULL: Plan = {
   openBatch: 100,
   idleSettle: 1000,
   drops: 50,
-  halfOpenCap: 30_000,
+  // Five times the budget: the peers have no heartbeat and never notice; waiting longer proves nothing.
+  halfOpenCap: 5000,
   heartbeat: { interval: 500, timeout: 500 },
 };
 const QUICK: Plan = { ...FULL, frames: 20_000, bursts: { inbound: 1, outbound: 1 }, idleConnections: 200, drops: 10, halfOpenCap: 2000 };
 /** The scale figure: the default heartbeat (25 s), so "idle" is what an application would see. */
 const SCALE = {
-  full: { count: 5000, idleMs: 30_000, settleMs: 6000 },
+  full: { count: BUDGETS.scaleSockets, idleMs: 30_000, settleMs: 6000 },
   quick: { count: 500, idleMs: 2000, settleMs: 500 },
   heartbeatInterval: 25_000,
 };
-const SCALE_TIMEOUT = 300_000;
+/**
+ * The breakdown's heap census: sockets per side, and the wait after the last open (past
+ * the 4 s for which Node's fetch keeps a ticket request's connection alive).
+ */
+const BREAKDOWN = { full: { sockets: 1000, settleMs: 5000 }, quick: { sockets: 200, settleMs: 5000 } };
+
+/** Information rows: sockstate set up another way, run beside the four clients in these scenarios. */
+const TYPED_MESSAGES: readonly SockstateVariant[] = ["sockstate, onData", "sockstate, onData + schema"];
+const RECONNECT_VARIANTS: readonly SockstateVariant[] = ["sockstate, HTTP ticket", "sockstate, silent server"];
+const HALF_OPEN_VARIANTS: readonly SockstateVariant[] = ["sockstate, silent server"];
+/** Two openings of up to 310 s each (bench/scale.ts), the idle window and the closes. */
+const SCALE_TIMEOUT = 900_000;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -56,31 +74,52 @@ function parseOptions() {
       rounds: { type: "string" },
       only: { type: "string" },
       "idle-settle": { type: "string" },
+      results: { type: "boolean", default: false },
+      breakdown: { type: "boolean", default: false },
+      baseline: { type: "boolean", default: false },
     },
   });
+  if (values.baseline && !values.breakdown) throw new TypeError("--baseline goes with --breakdown");
   const settleArg = values["idle-settle"];
   const idleSettle = settleArg === undefined ? undefined : Number(settleArg);
   if (idleSettle !== undefined && (!/^\d+$/.test(settleArg!) || idleSettle > 60_000)) {
     throw new TypeError("--idle-settle must be an integer number of ms from 0 to 60000");
   }
-  const rounds = values.rounds === undefined ? (values.quick ? 2 : 5) : Number(values.rounds);
+  const rounds = values.rounds === undefined ? (values.quick ? 2 : 7) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new TypeError("--rounds must be an integer from 1 to 50");
   const only = values.only?.split(",").map((name) => name.trim()) ?? [...SCENARIOS];
   for (const name of only) {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new TypeError(`--only: unknown scenario ${name} (${SCENARIOS.join(", ")})`);
   }
-  return { quick: values.quick, check: values.check, rounds, only: new Set(only as Scenario[]), idleSettle };
+  return {
+    quick: values.quick,
+    check: values.check,
+    rounds,
+    only: new Set(only as Scenario[]),
+    partial: values.only !== undefined,
+    idleSettle,
+    results: values.results,
+    breakdown: values.breakdown,
+    baseline: values.baseline,
+  };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The clients in a different order every round, so no client always goes first. */
-function rotated(round: number): ClientName[] {
-  const shift = round % CLIENT_NAMES.length;
-  return [...CLIENT_NAMES.slice(shift), ...CLIENT_NAMES.slice(0, shift)];
+/** `names` in a different order every round, so no client always goes first. */
+function rotated(names: readonly ClientName[], round: number): ClientName[] {
+  const shift = round % names.length;
+  return [...names.slice(shift), ...names.slice(0, shift)];
 }
 
-async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, round: Round, order: ClientName[]): Promise<void> {
+/** What a round runs beyond the four clients. */
+interface Extras {
+  /** The typed-message rows, when this sockstate has `onData`. */
+  typedMessages: readonly SockstateVariant[];
+}
+
+async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, round: Round, index: number, extras: Extras): Promise<void> {
+  const order = rotated(CLIENT_NAMES, index);
   const put = (metric: Parameters<typeof Measurements.record>[1], client: ClientName, value: number | null) =>
     Measurements.record(round, metric, client, value);
   // Throughput: every client's bursts interleaved; per client the fastest burst and the least CPU.
@@ -98,7 +137,7 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
       put(`${metric}-cpu`, name, result.cpuMs);
     }
   };
-  if (only.has("inbound")) await throughput("inbound", inbound, [...order, RAW_WS_WEBSOCKET_API]);
+  if (only.has("inbound")) await throughput("inbound", inbound, rotated([...CLIENT_NAMES, RAW_WS_WEBSOCKET_API, ...extras.typedMessages], index));
   if (only.has("outbound")) await throughput("outbound", outbound, order);
   if (only.has("memory")) {
     for (const name of order) {
@@ -108,14 +147,15 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
     }
   }
   if (only.has("reconnect")) {
-    for (const name of order) {
-      const latencies = await reconnectLatencies(name, server, plan.drops);
+    // The budget row: sockstate's ticket from an injected fetch that answers at once.
+    for (const name of rotated([...CLIENT_NAMES, ...RECONNECT_VARIANTS], index)) {
+      const latencies = await reconnectLatencies(name, server, plan.drops, { ticket: "local" });
       put("reconnect-median", name, median(latencies));
       put("reconnect-p95", name, percentile(latencies, 95));
     }
   }
   if (only.has("half-open")) {
-    const results = await halfOpen(order, server, plan);
+    const results = await halfOpen([...order, ...HALF_OPEN_VARIANTS], server, plan);
     for (const [name, result] of results) {
       put("half-open-detected", name, result.detected ?? null);
       put("half-open-reopened", name, result.reopened ?? null);
@@ -131,29 +171,8 @@ function describeRound(round: Round): string {
 
 async function runScale(server: BenchServer, pinning: Pinning, quick: boolean): Promise<ScaleResult> {
   const size = quick ? SCALE.quick : SCALE.full;
-  const child = spawnBenchProcess("scale.ts", {
-    ...(pinning.enabled ? { core: pinning.clientCore } : {}),
-    execArgv: ["--expose-gc"],
-    args: [server.apiUrl, ...[size.count, SCALE.heartbeatInterval, size.idleMs, size.settleMs].map(String)],
-  });
-  try {
-    return await nextMessage(
-      child,
-      (message) => ((message as ScaleResult).type === "scale" ? (message as ScaleResult) : undefined),
-      SCALE_TIMEOUT,
-      "scale run",
-    );
-  } finally {
-    child.kill("SIGKILL");
-  }
-}
-
-function machine(pinning: Pinning): string {
-  return [
-    `- CPU: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores`,
-    `- Node.js ${process.version}, ${process.platform}/${process.arch}`,
-    `- ${pinning.enabled ? pinning.note : `not pinned: ${pinning.note}`}`,
-  ].join("\n");
+  const args = [server.apiUrl, ...[size.count, SCALE.heartbeatInterval, size.idleMs, size.settleMs].map(String)];
+  return runChild<ScaleResult>("scale.ts", "scale", args, pinning, SCALE_TIMEOUT);
 }
 
 async function main(): Promise<number> {
@@ -162,40 +181,75 @@ async function main(): Promise<number> {
   const plan: Plan = options.idleSettle === undefined ? sizes : { ...sizes, idleSettle: options.idleSettle };
   const pinning = pinSelf();
   const started = performance.now();
-  log(`sockstate bench: ${options.quick ? "quick" : "full"}, 1 warm-up + ${options.rounds} measured rounds; ${pinning.note}`);
-
+  const args = process.argv.slice(2);
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`;
+  const pinningLine = pinning.enabled ? pinning.note : `not pinned: ${pinning.note}`;
   const server = await startServer(pinning);
   try {
+    if (options.breakdown) {
+      const size = options.quick ? BREAKDOWN.quick : BREAKDOWN.full;
+      const markdown = await breakdown(server.apiUrl, size, pinning, log);
+      const section = [
+        `## Breakdown, ${options.baseline ? "before (the baseline the memory and size work starts from)" : "latest"}`,
+        "",
+        ...machineLines(command, [pinningLine]),
+        "",
+        markdown,
+      ].join("\n");
+      process.stdout.write(`${section}\n`);
+      writeSection(options.baseline ? "breakdown-before" : "breakdown-latest", section);
+      log(`written to ${RESULTS_PATH}`);
+      return 0;
+    }
+
+    log(`sockstate bench: ${options.quick ? "quick" : "full"}, 1 warm-up + ${options.rounds} measured rounds; ${pinning.note}`);
     const measurements = new Measurements();
+    const typedMessages = options.only.has("inbound") && hasOnData() ? TYPED_MESSAGES : [];
+    if (options.only.has("inbound") && typedMessages.length === 0) {
+      for (const variant of TYPED_MESSAGES) measurements.skipped.set(variant, "n/a: no onData");
+    }
     const roundScenarios = [...options.only].some((name) => name !== "bundle" && name !== "scale");
     for (let index = 0; roundScenarios && index <= options.rounds; index++) {
       const warmUp = index === 0;
       const round = warmUp ? new Map() : measurements.startRound();
-      const order = rotated(index);
       const roundStart = performance.now();
-      await runRound(server, plan, options.only, round, order);
+      await runRound(server, plan, options.only, round, index, { typedMessages });
       log(`${warmUp ? "warm-up" : `round ${index}/${options.rounds}`} (${Math.round(performance.now() - roundStart)} ms): ${describeRound(round)}`);
     }
 
     let bundles: BundleSize[] = [];
     if (options.only.has("bundle")) bundles = await bundleSizes();
 
+    const scaleCount = options.quick ? SCALE.quick.count : SCALE.full.count;
     let scale: ScaleResult | undefined;
     if (options.only.has("scale")) {
-      log(`scale: ${options.quick ? SCALE.quick.count : SCALE.full.count} sockstate sockets…`);
-      scale = await runScale(server, pinning, options.quick);
+      log(`scale: ${scaleCount} sockstate sockets…`);
+      // A failed scale run is a missed budget, not a lost report.
+      scale = await runScale(server, pinning, options.quick).catch((error: unknown) => {
+        log(`scale: failed: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
     }
 
-    const budgets = checkBudgets(measurements, bundles, plan).filter((budget) => options.only.has(budget.scenario));
+    const budgets = checkBudgets(measurements, bundles, plan, { planned: scaleCount, result: scale }).filter((budget) =>
+      options.only.has(budget.scenario),
+    );
+    const information = informationLines(measurements);
     const report = [
-      `### sockstate bench (${options.quick ? "--quick" : "full"}, ${options.rounds} measured rounds after a warm-up)`,
+      `## Latest run (${options.quick ? "--quick" : "full"}, ${options.rounds} measured rounds after a warm-up)`,
       "",
-      machine(pinning),
+      ...machineLines(command, [pinningLine]),
     ];
     if (measurements.rounds.length > 0 || bundles.length > 0) report.push("", resultsTable(measurements, bundles, plan, budgets));
     if (scale) report.push("", scaleTable(scale));
-    report.push("", "Budgets:", "", budgetList(budgets), "", `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+    report.push("", "Budgets:", "", budgetList(budgets));
+    if (information.length > 0) report.push("", "Information:", "", ...information);
+    report.push("", `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
     process.stdout.write(`${report.join("\n")}\n`);
+    if (options.results || (!options.quick && !options.partial)) {
+      writeSection("run", report.join("\n"));
+      log(`written to ${RESULTS_PATH}`);
+    }
 
     const missed = budgets.filter((budget) => !budget.ok);
     if (options.check && missed.length > 0) {

@@ -1,7 +1,9 @@
 /**
  * The scale figure, in a process of its own (fresh heap, raised file limit, pinned):
  * `count` managed sockets of one sockstate client against the bench server — time to
- * open them all, memory per socket, and CPU while idle with heartbeats running.
+ * open them all (the server greets each new connection), memory per socket, and CPU
+ * while idle with heartbeats running; then, once those are closed, the time to open as
+ * many against a silent server (each open confirmed by the 50 ms window, docs/protocol.md §4).
  *
  * Usage (bench/run.ts spawns it):
  * `node --expose-gc --import tsx bench/scale.ts <apiUrl> <count> <heartbeatMs> <idleMs> <settleMs>`
@@ -13,7 +15,8 @@ import WebSocket from "ws";
 import { createClient } from "../dist/index.mjs";
 import type { ManagedWebSocket } from "../dist/index.mjs";
 import { PING_FRAME } from "../machines/protocol";
-import { TICKETED_PREFIX } from "./protocol";
+import { reportToParent } from "./processes";
+import { SILENT_SEGMENT, TICKETED_PREFIX } from "./protocol";
 import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 
 export interface ScaleResult {
@@ -24,6 +27,9 @@ export interface ScaleResult {
   openAllMs: number;
   /** Reconnect attempts while opening (a timeout under the herd would show here). */
   reconnectsWhileOpening: number;
+  /** The same against a silent server. */
+  openAllSilentMs?: number;
+  reconnectsWhileOpeningSilent?: number;
   /** (heap used + external) per socket after forced GC, bytes. */
   bytesPerSocket: number;
   /** Resident set size per socket, bytes. */
@@ -36,7 +42,8 @@ export interface ScaleResult {
   heartbeats: number;
 }
 
-const OPEN_TIMEOUT = 120_000;
+/** Bound on opening all sockets at once: a minute, plus 25 ms per socket (a loaded 2-core machine). */
+const openTimeout = (count: number) => 60_000 + 25 * count;
 /**
  * Pause between the forced GC of the memory reading and the idle window. A GC of this
  * heap can block the event loop for over a second, which every socket's wall-clock watch
@@ -64,24 +71,34 @@ async function main(): Promise<ScaleResult> {
   const before = settledMemory();
   const rssBefore = process.memoryUsage().rss;
 
-  const allOpen = deferred();
-  let opened = 0;
-  let reconnects = 0;
-  const sockets: ManagedWebSocket[] = [];
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const socket = client.websocket.open(`${TICKETED_PREFIX}scale/${i}`);
-    socket.onStateChange.subscribe((state) => {
-      if (state === "open" && ++opened === count) allOpen.resolve();
+  /** Opens `count` sockets at once under `prefix`; resolves once every one is open. */
+  const openAll = async (prefix: string) => {
+    const allOpen = deferred();
+    let opened = 0;
+    let reconnects = 0;
+    const sockets: ManagedWebSocket[] = [];
+    const start = performance.now();
+    for (let i = 0; i < count; i++) {
+      const socket = client.websocket.open(`${prefix}scale/${i}`);
+      socket.onStateChange.subscribe((state) => {
+        if (state === "open" && ++opened === count) allOpen.resolve();
+      });
+      socket.onReconnecting.subscribe(() => {
+        reconnects += 1;
+      });
+      sockets.push(socket);
+    }
+    await withTimeout(allOpen.promise, openTimeout(count), `scale: open ${count} sockets`).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (${opened} open, ${reconnects} reconnect attempts)`);
     });
-    socket.onReconnecting.subscribe(() => {
-      reconnects += 1;
-    });
-    sockets.push(socket);
-  }
-  await withTimeout(allOpen.promise, OPEN_TIMEOUT, `scale: open ${count} sockets`);
-  const openAllMs = performance.now() - start;
-  const reconnectsWhileOpening = reconnects;
+    return { sockets, ms: performance.now() - start, reconnects };
+  };
+  const closeAll = async (sockets: ManagedWebSocket[]) => {
+    client.websocket.closeAll();
+    await waitUntil(() => sockets.every((socket) => socket.state === "closed"), CLOSE_TIMEOUT, "scale: close all");
+  };
+
+  const { sockets, ms: openAllMs, reconnects: reconnectsWhileOpening } = await openAll(TICKETED_PREFIX);
 
   await sleep(settleMs);
   const bytesPerSocket = (settledMemory() - before) / count;
@@ -98,8 +115,9 @@ async function main(): Promise<ScaleResult> {
   const stillOpen = sockets.filter((socket) => socket.isOpen).length;
   if (stillOpen !== count) throw new Error(`scale: only ${stillOpen} of ${count} sockets stayed open while idle`);
 
-  client.websocket.closeAll();
-  await waitUntil(() => sockets.every((socket) => socket.state === "closed"), CLOSE_TIMEOUT, "scale: close all");
+  await closeAll(sockets);
+  const silent = await openAll(`${TICKETED_PREFIX}${SILENT_SEGMENT}`);
+  await closeAll(silent.sockets);
 
   const result: ScaleResult = {
     type: "scale",
@@ -107,6 +125,8 @@ async function main(): Promise<ScaleResult> {
     heartbeatInterval,
     openAllMs,
     reconnectsWhileOpening,
+    openAllSilentMs: silent.ms,
+    reconnectsWhileOpeningSilent: silent.reconnects,
     bytesPerSocket,
     rssPerSocket,
     idleMs: idleWall,
@@ -116,11 +136,4 @@ async function main(): Promise<ScaleResult> {
   return result;
 }
 
-process.on("disconnect", () => process.exit(1));
-main().then(
-  (result) => process.send?.(result, undefined, undefined, () => process.exit(0)),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+reportToParent(main);

@@ -4,7 +4,7 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import WebSocket from "ws";
-import { type BenchClient, type BenchSocket, type ClientName, createBenchClient } from "./clients";
+import { type BenchClient, type BenchSocket, type ClientName, type ConnectOptions, createBenchClient } from "./clients";
 import type { BenchServer } from "./processes";
 import { controlFrame, dataFrame, isControl, seqOf, type ServerControl, STALLING_FRAME } from "./protocol";
 import { codeSpace, deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
@@ -56,9 +56,9 @@ async function closeAndDrain(server: BenchServer, sockets: readonly BenchSocket[
 }
 
 /** Connects once and resolves when open. */
-async function openOne(client: BenchClient, path: string, message: (data: string) => void): Promise<BenchSocket> {
+async function openOne(client: BenchClient, path: string, message: (data: string) => void, parsed?: (value: unknown) => void): Promise<BenchSocket> {
   const opened = deferred();
-  const socket = client.connect(path, { message, open: () => opened.resolve() });
+  const socket = client.connect(path, { message, parsed, open: () => opened.resolve() });
   await withTimeout(opened.promise, OPEN_TIMEOUT, `${client.name}: open ${path}`);
   return socket;
 }
@@ -84,15 +84,20 @@ function startClock(): () => Burst {
 export async function inbound(client: BenchClient, server: BenchServer, frames: number): Promise<Burst> {
   const done = deferred();
   let expected = 0;
-  const socket = await openOne(client, "inbound", (data) => {
-    const seq = seqOf(data);
+  const arrived = (seq: number) => {
     if (seq === expected) {
       expected += 1;
       if (expected === frames) done.resolve();
     } else if (seq !== -1) {
       done.reject(new Error(`${client.name}: inbound frame ${seq} arrived where ${expected} was due`));
     }
-  });
+  };
+  const socket = await openOne(
+    client,
+    "inbound",
+    (data) => arrived(seqOf(data)),
+    (value) => arrived((value as { seq?: number }).seq ?? -1),
+  );
   try {
     const stop = startClock();
     socket.send(controlFrame({ type: "flood", count: frames }));
@@ -170,9 +175,10 @@ export async function idleMemory(client: BenchClient, server: BenchServer, plan:
  * Reconnect latency after `drops` server-side drops (TCP destroyed, no close frame),
  * each client at its smallest reconnect delay: ms from the moment the underlying `ws`
  * reported the close to the client's own "open" (sockstate: `onStateChange('open')`,
- * ticket fetch included).
+ * ticket included). The server greets each new connection with one frame, so a
+ * confirmed open (docs/protocol.md §4) comes with it, unless `options.silent`.
  */
-export async function reconnectLatencies(name: ClientName, server: BenchServer, drops: number): Promise<number[]> {
+export async function reconnectLatencies(name: ClientName, server: BenchServer, drops: number, options: ConnectOptions = {}): Promise<number[]> {
   let closedAt = 0;
   class StampedWebSocket extends WebSocket {
     constructor(...args: ConstructorParameters<typeof WebSocket>) {
@@ -183,7 +189,7 @@ export async function reconnectLatencies(name: ClientName, server: BenchServer, 
       });
     }
   }
-  const client = createBenchClient(name, server, { fastReconnect: true, WebSocket: StampedWebSocket });
+  const client = createBenchClient(name, server, { ...options, fastReconnect: true, WebSocket: StampedWebSocket });
   let reopened = deferred<number>();
   let first = true;
   const opened = deferred();

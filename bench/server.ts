@@ -1,8 +1,9 @@
 /**
  * The bench server, run in its own process (`bench/run.ts` forks it, pinned to its own
  * core where `taskset` exists). It speaks docs/protocol.md §5 — single-use tickets from
- * `POST /ws/ticket` (the reference server's own `TicketStore`), ticketed upgrades,
- * `{"type":"ping"}` → `{"type":"pong"}` — plus the bench scenarios of `protocol.ts`.
+ * `POST {TICKET_PATH}` (the reference server's own `TicketStore`), ticketed upgrades,
+ * `PING_FRAME` → `PONG_FRAME` — plus the bench scenarios of `protocol.ts`; it greets each
+ * new connection with one frame unless the path asks for a silent server.
  *
  * Why not `createReferenceServer`: the inbound flood must cost the server next to
  * nothing, so that the client is what is measured. Here a flood is pre-framed bytes
@@ -12,24 +13,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import {
-  PING_FRAME,
-  PONG_FRAME,
-  TICKET_REJECTED_CODE,
-  TicketStore,
-  parseTarget,
-  parseTicketBody,
-} from "../src/testing/reference-server.utils";
+import { PING_FRAME, PONG_FRAME, TICKET_PATH, TICKET_REJECTED_CODE } from "../machines/protocol";
+import { TicketStore, parseTarget, parseTicketBody } from "../src/testing/reference-server.utils";
 import {
   type ClientControl,
   dataFrame,
   FRAME_BYTES,
+  GREETING_FRAME,
+  LOCAL_TICKET_PREFIX,
   OPEN_PREFIX,
   seqOfBytes,
   type ServerControl,
   type ServerReady,
   type ServerReply,
   type ServerRequest,
+  SILENT_SEGMENT,
   TICKETED_PREFIX,
 } from "./protocol";
 
@@ -130,9 +128,10 @@ function receiveControl(connection: Connection, control: ClientControl): void {
   }
 }
 
-function accept(ws: WebSocket, socket: Socket): void {
+function accept(ws: WebSocket, socket: Socket, greet: boolean): void {
   const connection: Connection = { ws, socket, stalled: false, sink: undefined };
   connections.add(connection);
+  if (greet) ws.send(GREETING_FRAME);
   ws.on("error", () => {});
   ws.on("close", () => connections.delete(connection));
   ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -160,20 +159,23 @@ function answerTicket(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const http = createServer((req, res) => {
-  if (req.method === "POST" && parseTarget(req.url ?? "/").path === "/ws/ticket") answerTicket(req, res);
+  if (req.method === "POST" && parseTarget(req.url ?? "/").path === TICKET_PATH) answerTicket(req, res);
   else res.writeHead(404).end();
 });
 
 http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
   const { path, query } = parseTarget(req.url ?? "/");
-  const ticketed = path.startsWith(TICKETED_PREFIX);
-  if (!ticketed && !path.startsWith(OPEN_PREFIX)) {
+  const prefix = [TICKETED_PREFIX, LOCAL_TICKET_PREFIX, OPEN_PREFIX].find((candidate) => path.startsWith(candidate));
+  if (prefix === undefined) {
     socket.destroy();
     return;
   }
+  const greet = !path.startsWith(SILENT_SEGMENT, prefix.length);
   wss.handleUpgrade(req, socket, head, (ws) => {
-    if (ticketed && tickets.redeem(query.ticket, path) !== "valid") ws.close(TICKET_REJECTED_CODE, "ticket rejected");
-    else accept(ws, socket);
+    const refused =
+      prefix === TICKETED_PREFIX ? tickets.redeem(query.ticket, path) !== "valid" : prefix === LOCAL_TICKET_PREFIX && !query.ticket;
+    if (refused) ws.close(TICKET_REJECTED_CODE, "ticket rejected");
+    else accept(ws, socket, greet);
   });
 });
 
