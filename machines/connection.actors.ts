@@ -19,7 +19,7 @@ import type {
   WebSocketLike,
 } from "./connection.types";
 import { buildSocketUrl, noop, READY_STATE, redactTicket, Ticket } from "./connection.utils";
-import { PING_FRAME, PONG_FRAME, ticketEndpoint } from "./protocol";
+import { PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "./protocol";
 
 const { CONNECTING, OPEN, CLOSED } = READY_STATE;
 
@@ -36,55 +36,98 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** An error's message and, when there is one, its cause's (`fetch failed (connect ECONNREFUSED …)`). */
+function messageWithCause(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? message(error) : `${message(error)} (${message(cause)})`;
+}
+
+/** `ticket request for /ws/chat/a`, or `ticket request` for one made without a path. */
+function ticketSubject(path: string | undefined): string {
+  return path === undefined ? "ticket request" : `ticket request for ${path}`;
+}
+
+/** What to check after a status that will not fix itself. */
+function statusHint(status: number, apiUrl: string): string {
+  if (status === 404 || status === 405) return `; check apiUrl (${apiUrl}): the ticket endpoint is POST {apiUrl}${TICKET_PATH}`;
+  if (status === 401 || status === 403) return "; check getAuthToken: the endpoint refused the credentials";
+  return "";
+}
+
 /**
- * Asks `{apiUrl}/ws/ticket` for a fresh ticket (docs/protocol.md §5). Rejects with a
- * `TicketError`: the HTTP status for a non-2xx answer or an unusable body, `0` when
- * no answer arrived.
+ * Asks `{apiUrl}/ws/ticket` for a fresh ticket (docs/protocol.md §5), after the token
+ * provider answered (`onAuthorized` is called then, before the request goes out). Rejects
+ * with a `TicketError` whose message names the path and what failed: the HTTP status for a
+ * non-2xx answer or an unusable body; `0` when no answer arrived or the token provider
+ * threw or rejected (`cause` the thrown value).
  */
 export async function requestTicket(
   runtime: Pick<ConnectionRuntime, "fetch" | "getAuthToken">,
   apiUrl: string,
   path?: string,
   signal?: AbortSignal,
+  onAuthorized?: () => void,
 ): Promise<Ticket> {
   const fetchImpl = runtime.fetch ?? globalThis.fetch;
+  const subject = ticketSubject(path);
   const headers: Record<string, string> = { "Content-Type": "application/json" };
-  const token = await runtime.getAuthToken?.();
+  let token: string | null | undefined;
+  try {
+    token = await runtime.getAuthToken?.();
+  } catch (cause) {
+    throw new TicketError(0, `${subject} not sent: the token provider (getAuthToken) failed: ${message(cause)}`, { cause });
+  }
   // The attempt may have been abandoned (close(), connectTimeout) while the token was awaited.
   signal?.throwIfAborted();
+  onAuthorized?.();
   if (token) headers.Authorization = `Bearer ${token}`;
+  const endpoint = ticketEndpoint(apiUrl);
   let response: Response;
   try {
-    response = await fetchImpl(ticketEndpoint(apiUrl), {
+    response = await fetchImpl(endpoint, {
       method: "POST",
       headers,
       body: JSON.stringify(path === undefined ? {} : { path }),
       signal,
     });
   } catch (cause) {
-    throw new TicketError(0, `ticket request failed: ${message(cause)}`, { cause });
+    throw new TicketError(0, `${subject} failed: POST ${endpoint} got no answer: ${messageWithCause(cause)}`, { cause });
   }
+  const answered = `POST ${endpoint} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   if (!response.ok) {
     // Drain the body so the connection can be reused; its content is not needed.
     await response.text().catch(noop);
-    throw new TicketError(response.status);
+    throw new TicketError(response.status, `${subject} failed: ${answered}${statusHint(response.status, apiUrl)}`);
   }
   let body: unknown;
   try {
     body = await response.json();
   } catch (cause) {
-    throw new TicketError(response.status, "ticket response is not valid JSON", { cause });
+    const type = response.headers?.get?.("content-type");
+    throw new TicketError(
+      response.status,
+      `${subject} failed: ${answered} with a body that is not JSON${type ? ` (${type})` : ""}; check apiUrl (${apiUrl})`,
+      { cause },
+    );
   }
   const { ticket, expiresAt } = (body ?? {}) as { ticket?: unknown; expiresAt?: unknown };
   if (typeof ticket !== "string" || ticket === "") {
-    throw new TicketError(response.status, 'ticket response has no "ticket" string');
+    throw new TicketError(response.status, `${subject} failed: ${answered} without a "ticket" string in its JSON body`);
   }
   return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
 }
 
 /** The error of a ticket request that got no answer within `timeout` ms (status `0`: no answer). */
-export function ticketTimedOut(timeout: number): TicketError {
-  return new TicketError(0, `ticket request timed out after ${timeout} ms`);
+export function ticketTimedOut(timeout: number, path?: string): TicketError {
+  return new TicketError(0, `${ticketSubject(path)} failed: no answer within ${timeout} ms (connectTimeout)`);
+}
+
+/** The error of a token provider that did not settle within `timeout` ms: no ticket request was sent. */
+export function tokenTimedOut(timeout: number, path?: string): TicketError {
+  return new TicketError(
+    0,
+    `${ticketSubject(path)} not sent: the token provider (getAuthToken) did not settle within ${timeout} ms (connectTimeout)`,
+  );
 }
 
 /**
@@ -165,13 +208,13 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
  * `connectionMachine` without the facade.
  */
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
-  const now = runtime.now ?? Date.now;
+  const now = Date.now;
   const monotonic = monotonicNow ?? now;
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
 
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
-    requestTicket(runtime, input.apiUrl, input.path, signal),
+    requestTicket(runtime, input.apiUrl, input.path, signal, () => input.parent?.send({ type: "ticket.authorized" })),
   );
 
   const socketConnection = fromCallback<SocketCommand, SocketActorInput, ConnectionEvent>(
@@ -202,6 +245,12 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         lastInboundMonotonic = monotonic();
       };
       let awaitingAlive = false;
+      // Until the connection is confirmed (docs/protocol.md §4), the first inbound frame confirms it.
+      let unconfirmed = true;
+      const confirm = () => {
+        unconfirmed = false;
+        sendBack({ type: "socket.confirmed" });
+      };
       // The wall-clock watch runs while the socket is open and a heartbeat can act on a jump.
       let unwatchClock = noop;
 
@@ -217,7 +266,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         opened = true;
         stamp();
         port.opened(new SocketHandle(ws));
-        if (input.clock && input.heartbeatInterval > 0) {
+        if (input.heartbeatInterval > 0) {
           unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
         }
         sendBack({ type: "socket.open" });
@@ -236,6 +285,8 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
           stamp();
           queueMicrotask(unstamp);
         }
+        // Before the frame is delivered: its listeners already see the socket open.
+        if (unconfirmed) confirm();
         if (awaitingAlive) {
           awaitingAlive = false;
           sendBack({ type: "socket.alive" });
@@ -255,7 +306,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         switch (command.type) {
           case "command.confirm":
             // Not OPEN: the server's close frame is in and its close event follows.
-            if (ws.readyState === OPEN) sendBack({ type: "socket.confirmed" });
+            if (unconfirmed && ws.readyState === OPEN) confirm();
             break;
           case "command.probe": {
             const idleFor = Math.max(now() - lastInboundAt, monotonic() - lastInboundMonotonic);

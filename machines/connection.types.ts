@@ -15,6 +15,8 @@ export interface ConnectionSettings {
   heartbeatInterval: number;
   heartbeatTimeout: number;
   connectTimeout: number;
+  /** `0`: no bound on the first connection. */
+  openTimeout: number;
   maxQueuedMessages: number;
   params: Readonly<Record<string, string | number | boolean>>;
 }
@@ -56,6 +58,8 @@ export interface ConnectionContext extends ConnectionInput {
   lastFailure: unknown;
   /** When the last heartbeat ping was sent (epoch ms), for late-timer detection. */
   pingSentAt: number;
+  /** Connections confirmed open so far: `0` until the first one (the `openTimeout` bound applies). */
+  connections: number;
 }
 
 /** Events the socket actor sends to the machine. */
@@ -70,11 +74,22 @@ export type SocketEvent =
   /** The first frame after a ping arrived. */
   | { type: "socket.alive" }
   /**
-   * The socket is still OPEN when the confirmation window ends (no close frame has come).
-   * Only in answer to `command.confirm`, at most once per connection: it makes the machine
-   * emit `established`.
+   * The server accepted the connection (docs/protocol.md §4): the first inbound frame
+   * arrived, or the socket was still OPEN (no close frame) when asked by `command.confirm`
+   * at the end of the confirmation window. At most once per connection, and before that
+   * first frame reaches `onMessage`.
    */
   | { type: "socket.confirmed" };
+
+/** Events the ticket actor sends to the machine. */
+export type TicketEvent =
+  /** The token provider answered (or there is none): the ticket request goes out now. */
+  { type: "ticket.authorized" };
+
+/** Events the machine schedules for itself. */
+export type TimerEvent =
+  /** `openTimeout` ran out; acts only while no connection has been confirmed yet. */
+  { type: "timer.openTimeout" };
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =
@@ -87,18 +102,18 @@ export type ClockEvent =
   /** The wall clock ran `by` ms ahead of the timers: the process slept or was frozen. */
   { type: "clock.jumped"; by: number };
 
-export type ConnectionEvent = SocketEvent | FacadeEvent | ClockEvent;
+export type ConnectionEvent = SocketEvent | TicketEvent | TimerEvent | FacadeEvent | ClockEvent;
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
-  /** The connection stayed OPEN for the confirmation window: the server accepted it. */
+  /** The connection was confirmed: the server accepted it (docs/protocol.md §4). */
   | { type: "established" }
   | { type: "reconnecting"; attempt: number }
   | { type: "error"; error: unknown };
 
 /** Commands the machine sends to its socket actor. */
 export type SocketCommand =
-  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING). */
+  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING) and not confirmed yet. */
   | { type: "command.confirm" }
   /** Report `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
   | { type: "command.probe" }
@@ -116,6 +131,8 @@ export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "rec
 export interface TicketInput {
   apiUrl: string;
   path: string;
+  /** Told `ticket.authorized` once the token provider answered. */
+  parent?: { send(event: TicketEvent): void };
 }
 
 export interface ClockWatchInput {
@@ -130,8 +147,8 @@ export interface SocketActorInput {
   path: string;
   params: ConnectionSettings["params"];
   heartbeatInterval: number;
-  /** Wall-clock watch while open (only when the heartbeat is on); none when absent. */
-  clock?: ClockWatchInput;
+  /** Wall-clock watch while open (only when the heartbeat is on). */
+  clock: ClockWatchInput;
   ticket: Ticket;
   /** The connection's port; the runtime's when absent. */
   port?: SocketPort;
@@ -190,11 +207,4 @@ export interface ConnectionRuntime {
   getAuthToken?: AuthTokenProvider;
   /** Where data frames go. @default drops them */
   port?: SocketPort;
-  /**
-   * The wall clock, compared with the timers' clock (`performance.now()`) to notice that
-   * the process slept. How long a link has been quiet is read on both clocks, and the
-   * longer reading counts.
-   * @default Date.now
-   */
-  now?: () => number;
 }

@@ -15,9 +15,9 @@ import type {
   SocketTransport,
   WebSocketState,
 } from "../machines/connection.types";
-import { watchEnvironment } from "./browser";
+import { joinEnvironmentWatch } from "./browser";
 import { joinSharedSystem, leaveSharedSystem, type SharedSystem } from "./shared-systems";
-import { createDebugInspector } from "./debug";
+import { createDebugErrorLogger, createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "../machines/connection.errors";
 import type { ConnectionSettings, InspectOption, ResolvedSocketOptions } from "./options";
@@ -41,6 +41,12 @@ export interface ManagedWebSocketInit {
   /** Called once when the socket reaches `closed`. */
   onClosed?: (socket: ManagedWebSocket) => void;
 }
+
+/**
+ * The manager's way to replace a socket (docs/protocol.md §2): `close()`, and once its
+ * listeners have seen `closed`, `destroy()`. A symbol, so it is no public method.
+ */
+export const retireSocket = Symbol("sockstate.retire");
 
 /** Shared memory: browsers refuse to send it, and Node's own `WebSocket` sends it as text. */
 const isShared = (data: unknown): boolean =>
@@ -148,6 +154,9 @@ export class ManagedWebSocket {
   #queue: SendData[] = [];
   #lastState: WebSocketState = "connecting";
   #unwatchEnvironment: () => void;
+  /** Replaced by a newer socket of the same key: destroyed once its listeners saw `closed`. */
+  #retiring = false;
+  readonly #debugError: ((error: unknown) => void) | undefined;
   /** The shared actor system this socket joined, until it closes; none for an inspected socket. */
   #system: SharedSystem | undefined = undefined;
 
@@ -172,6 +181,7 @@ export class ManagedWebSocket {
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
+    this.#debugError = debug ? createDebugErrorLogger(init.key, debug) : undefined;
     const inspect =
       debugInspect || userInspect
         ? (event: InspectionEvent) => {
@@ -204,9 +214,9 @@ export class ManagedWebSocket {
     this.#actor.on("*", (event) => {
       switch (event.type) {
         case "established":
-          // The machine announces only a socket still OPEN after the confirmation window.
-          // Queued messages wait for the server to accept the connection: flushed into a
-          // connection that is refused at once (4001, 4003, …) they would be lost unreported.
+          // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
+          // the server to accept it: flushed into a connection that is refused at once
+          // (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();
           this.#settle(this);
           break;
@@ -214,6 +224,7 @@ export class ManagedWebSocket {
           this.#reconnects.emit(event.attempt);
           break;
         case "error":
+          if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
           this.#errors.emit(event.error as Event | Error);
           break;
       }
@@ -226,7 +237,7 @@ export class ManagedWebSocket {
         this.#finish(error);
       },
     );
-    this.#unwatchEnvironment = watchEnvironment(() => this.#actor.send({ type: "connection.wake" }));
+    this.#unwatchEnvironment = joinEnvironmentWatch(init.runtime, () => this.#actor.send({ type: "connection.wake" }));
     this.#actor.start();
   }
 
@@ -251,20 +262,20 @@ export class ManagedWebSocket {
   }
 
   /**
-   * Resolves with this socket once its first connection is open (and was not closed by
-   * the server within `OPEN_CONFIRMATION_DELAY` ms); rejects with the error that ended
-   * it if the socket closes before.
+   * Resolves with this socket once its first connection is open (confirmed: the first
+   * frame arrived, or it stayed open `OPEN_CONFIRMATION_DELAY` ms without a close);
+   * rejects with the error that ended it if the socket closes before.
    */
   get ready(): Promise<ManagedWebSocket> {
     return this.#ready;
   }
 
   /**
-   * Sends now when open. Otherwise queues, in order: while connecting or reconnecting,
-   * while earlier queued messages still wait for the open to be confirmed
-   * (`OPEN_CONFIRMATION_DELAY`), and when the server's close frame already arrived.
-   * Throws `QueueFullError` when the queue is full and `SocketClosedError` when
-   * closing or closed.
+   * Sends now when open. Otherwise queues, in order: while connecting or reconnecting
+   * (a connection waiting to be confirmed included), and when the server's close frame
+   * already arrived. Queued messages are flushed once, in order, when a connection is
+   * confirmed. Throws `QueueFullError` when the queue is full and `SocketClosedError`
+   * when closing or closed.
    */
   send(data: SendData): void {
     if (!isSendable(data)) {
@@ -276,9 +287,9 @@ export class ManagedWebSocket {
     if (state === "closing" || state === "closed") {
       throw new SocketClosedError(`cannot send: the socket is ${state}`);
     }
-    // Straight to the socket only while it is really open and nothing queued is waiting
-    // for the confirmation (order); a socket that already got the server's close frame
-    // (CLOSING) would drop the message silently, so it is queued for the next connection.
+    // Straight to the socket only while it is really open and nothing queued waits before
+    // it (order); a socket that already got the server's close frame (CLOSING) would drop
+    // the message silently, so it is queued for the next connection.
     const transport = this.#port.transport;
     if (state === "open" && this.#queue.length === 0 && transport?.readyState === OPEN) {
       transport.send(data);
@@ -310,6 +321,13 @@ export class ManagedWebSocket {
     this.#errors.clear();
   }
 
+  /** Closes as by `close()`; once its listeners have seen `closed`, removes them (`destroy()`). */
+  [retireSocket](): void {
+    this.#retiring = true;
+    if (this.#actor.getSnapshot().status !== "active") this.destroy();
+    else this.close();
+  }
+
   #flushQueue(): void {
     const transport = this.#port.transport;
     while (transport && this.#queue.length > 0) {
@@ -339,6 +357,7 @@ export class ManagedWebSocket {
     this.#lastState = state;
     if (state === "closed") this.#finish(snapshot.context.error);
     this.#states.emit(state);
+    if (state === "closed" && this.#retiring) this.destroy();
   }
 
   #joinSystem(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {

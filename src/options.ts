@@ -44,12 +44,22 @@ export interface SocketOptions {
    */
   heartbeatTimeout?: number;
   /**
-   * Ms a connection attempt may take before it is abandoned and retried: the ticket
-   * request and the WebSocket handshake each get this long. Also bounds how long a
+   * Ms a connection attempt may take before it is abandoned and retried: `getAuthToken`,
+   * the ticket request and the WebSocket handshake each get this long. Also bounds how long a
    * requested close waits for the server's close frame. At least 1.
    * @default 10000
    */
   connectTimeout?: number;
+  /**
+   * Ms `connect*` waits for the first connection to be open (confirmed, see `state`)
+   * before it closes the socket and rejects with `ConnectTimeoutError`, whose `cause` is
+   * the last failure (a `TicketError`, a `{ code, reason, wasClean }` close, a network
+   * error). So a misconfigured endpoint, a token provider that throws or a server that is
+   * down is an error the `await` can catch, never a promise that waits forever. Does not
+   * apply to `open()`, nor after the first open. `0` waits as long as the policy retries.
+   * @default 30000
+   */
+  openTimeout?: number;
   /**
    * Bound of the outgoing queue while the socket is not open. `send()` beyond it throws
    * `QueueFullError`; nothing is dropped silently.
@@ -83,6 +93,7 @@ export const DEFAULT_SOCKET_OPTIONS: Readonly<ConnectionSettings & { debug: fals
   heartbeatInterval: 25000,
   heartbeatTimeout: 10000,
   connectTimeout: 10000,
+  openTimeout: 30000,
   maxQueuedMessages: 100,
   params: Object.freeze({}) as Record<string, string | number | boolean>,
   debug: false,
@@ -94,6 +105,7 @@ const NON_NEGATIVE_NUMBERS = [
   "heartbeatInterval",
   "heartbeatTimeout",
   "connectTimeout",
+  "openTimeout",
 ] as const;
 const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as const;
 /** A timeout of 0 would fail every attempt (or drop after every ping): at least 1 ms. */

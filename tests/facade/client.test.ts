@@ -152,7 +152,7 @@ describe("WebSocketManager", () => {
     await vi.advanceTimersByTimeAsync(1);
     const error = await result;
     expect(error).toBeInstanceOf(TicketError);
-    expect(error).toMatchObject({ status: 0, message: "ticket request timed out after 500 ms" });
+    expect(error).toMatchObject({ status: 0, message: "ticket request failed: no answer within 500 ms (connectTimeout)" });
     expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -8,7 +8,8 @@
  * machine's states and transitions is measured on the running sockets.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createConnectionModel, createCoverageRecorder, formatCoverage } from "../../src/testing/model";
+import { type Client, ConnectTimeoutError, createClient, type ManagedWebSocket, TicketError, type WebSocketState } from "../../src/index";
+import { createConnectionModel, createCoverageRecorder, createModelNetwork, formatCoverage, type ModelNetwork } from "../../src/testing/model";
 import { createRig, type Rig, runPath } from "./run-path";
 import { seededRandom } from "./seed";
 
@@ -38,6 +39,84 @@ describe("every path of the connection machine, on the real facade", () => {
   for (const path of paths) {
     it(path.description, () => runPath(rig, model, path));
   }
+});
+
+/**
+ * What the paths leave out on purpose: the model's socket has no token provider and no
+ * `openTimeout` (it is opened with `open()`), and one socket per path (no replacement).
+ * These run on the same in-memory network and feed the same coverage.
+ */
+describe("beyond the paths", () => {
+  let network: ModelNetwork;
+  let client: Client;
+  const newClient = (options: Partial<Parameters<typeof createClient>[0]> = {}) => {
+    network = createModelNetwork();
+    client = createClient({
+      apiUrl: network.apiUrl,
+      fetch: network.fetch,
+      WebSocket: network.WebSocket,
+      inspect: (event) => coverage.inspect(event),
+      reconnectDelay: 1000,
+      maxReconnectDelay: 1000,
+      connectTimeout: 1000,
+      ...options,
+    });
+    return client;
+  };
+  afterEach(() => client.websocket.closeAll());
+
+  it("connect() rejects with ConnectTimeoutError at openTimeout, its cause a token provider that never settled", async () => {
+    const lines: string[] = [];
+    newClient({ getAuthToken: () => new Promise<string>(() => {}), openTimeout: 3500, debug: (line) => lines.push(line) });
+    const outcome = client.websocket.connectToChat("a").catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(3499);
+    expect(client.websocket.connectionCount).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    expect(error).toMatchObject({ timeout: 3500, step: "open", cause: expect.any(TicketError) });
+    expect((error as Error).message).toMatch(/within 3500 ms \(openTimeout\).*token provider \(getAuthToken\) did not settle within 1000 ms/);
+    expect(network.ticketRequests).toEqual([]); // no ticket request was ever sent
+    expect(lines.filter((line) => line.includes("error TicketError status 0: ticket request for /ws/chat/a not sent"))).toHaveLength(2);
+    expect(client.websocket.connectionCount).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("openTimeout no longer acts once the first connection was confirmed", async () => {
+    newClient({ openTimeout: 2000 });
+    const socket = client.websocket.connectToChat("a");
+    await vi.advanceTimersByTimeAsync(0);
+    network.answerTicket(200);
+    await vi.advanceTimersByTimeAsync(0);
+    network.accept();
+    await vi.advanceTimersByTimeAsync(60);
+    const open = await socket;
+    network.close(1006); // dropped; the reconnect attempts fail from here on
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(open.state).toBe("reconnecting");
+  });
+
+  it("replacing a socket of the same key closes it as close() does: its listeners see closing and closed", async () => {
+    newClient();
+    const first = client.websocket.open("/ws/chat/a", undefined, "chat:a");
+    const states: WebSocketState[] = [];
+    first.onStateChange.subscribe((state) => states.push(state));
+    await vi.advanceTimersByTimeAsync(0);
+    network.answerTicket(200);
+    await vi.advanceTimersByTimeAsync(0);
+    network.accept();
+    await vi.advanceTimersByTimeAsync(60);
+    first.send("queued while closing? no: sent");
+    const second: ManagedWebSocket = client.websocket.open("/ws/chat/a", undefined, "chat:a");
+    expect(states).toEqual(["open", "closing"]);
+    expect(client.websocket.connectionCount).toBe(1); // the replaced one no longer counts
+    client.websocket.closeAll();
+    expect(second.state).toBe("closed");
+    network.acknowledgeClose();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states).toEqual(["open", "closing", "closed"]);
+    expect(client.websocket.connectionCount).toBe(0);
+  });
 });
 
 describe("coverage measured on the running sockets", () => {

@@ -10,6 +10,7 @@ describe("socket options", () => {
       heartbeatInterval: 25000,
       heartbeatTimeout: 10000,
       connectTimeout: 10000,
+      openTimeout: 30000,
       maxQueuedMessages: 100,
       params: {},
       debug: false,
@@ -36,6 +37,8 @@ describe("socket options", () => {
     ["heartbeatInterval", "25"],
     ["heartbeatTimeout", -5],
     ["connectTimeout", null],
+    ["openTimeout", -1],
+    ["openTimeout", "30s"],
     ["maxReconnectAttempts", 1.5],
     ["maxReconnectAttempts", -1],
     ["maxQueuedMessages", 2.2],
@@ -53,5 +56,7 @@ describe("socket options", () => {
 
   it("accepts 0 for the numbers where 0 means something", () => {
     expect(() => validateSocketOptions({ heartbeatInterval: 0, maxReconnectAttempts: 0, maxQueuedMessages: 0 })).not.toThrow();
+    // openTimeout 0: connect* waits as long as the reconnection policy retries.
+    expect(() => validateSocketOptions({ openTimeout: 0 })).not.toThrow();
   });
 });
