@@ -209,4 +209,21 @@ describe("browser wake-ups (docs/protocol.md §8)", () => {
     await bench.advance(10);
     expect(remove).toHaveBeenCalledWith("visibilitychange", add.mock.calls[0]![1]);
   });
+
+  it("adds one listener per client however many sockets it has (no MaxListenersExceededWarning), removed with its last socket", async () => {
+    const { add, remove, documentTarget } = fakeBrowser();
+    const sockets = [];
+    for (let i = 0; i < 20; i++) sockets.push(bench.manager.open(`/ws/chat/many-${i}`));
+    await bench.advance(100);
+    expect(add).toHaveBeenCalledTimes(1);
+    for (const socket of sockets.slice(1)) socket.close();
+    await bench.advance(100);
+    expect(remove).not.toHaveBeenCalled();
+    // The one listener wakes the sockets still there.
+    documentTarget.dispatchEvent(new Event("visibilitychange"));
+    sockets[0]!.close();
+    await bench.advance(100);
+    expect(remove).toHaveBeenCalledTimes(1);
+    expect(remove).toHaveBeenCalledWith("visibilitychange", add.mock.calls[0]![1]);
+  });
 });
