@@ -9,6 +9,8 @@ import type {
   ClockWatchInput,
   ConnectionEvent,
   ConnectionRuntime,
+  ParamsInput,
+  QueryParams,
   SendData,
   SocketActorInput,
   SocketCommand,
@@ -18,7 +20,7 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import { buildSocketUrl, noop, READY_STATE, redactTicket, Ticket } from "./connection.utils";
+import { buildSocketUrl, noop, queryParamsProblem, READY_STATE, redactTicket, Ticket } from "./connection.utils";
 import { PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "./protocol";
 
 const { CONNECTING, OPEN, CLOSED } = READY_STATE;
@@ -131,6 +133,29 @@ export function tokenTimedOut(timeout: number, path?: string): TicketError {
 }
 
 /**
+ * Calls a `params` function for one attempt (docs/protocol.md §3) and checks its result.
+ * Rejects with an error whose message names the params function and the path: it threw
+ * or rejected (`cause` the thrown value), or returned unusable parameters.
+ */
+export async function resolveParams(input: ParamsInput): Promise<QueryParams> {
+  const label = `the params function for ${input.path}`;
+  let params: unknown;
+  try {
+    params = await input.params({ attempt: input.attempt, lastEventId: input.lastEventId });
+  } catch (cause) {
+    throw new Error(`${label} failed: ${message(cause)}`, { cause });
+  }
+  const problem = queryParamsProblem(params, "params");
+  if (problem) throw new TypeError(`${label} returned unusable params: ${problem}`);
+  return params as QueryParams;
+}
+
+/** The error of a `params` function that did not settle within `timeout` ms. */
+export function paramsTimedOut(timeout: number, path: string): Error {
+  return new Error(`the params function for ${path} did not settle within ${timeout} ms (connectTimeout)`);
+}
+
+/**
  * The socket's own error event carries the socket (`target.url` holds the ticket) and,
  * in `ws`, a message that may quote the URL. Applications get a fresh `error` Event
  * instead, with the message (if any) redacted.
@@ -212,6 +237,8 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
   const monotonic = monotonicNow ?? now;
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
+
+  const computeParams = fromPromise<QueryParams, ParamsInput>(({ input }) => resolveParams(input));
 
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
     requestTicket(runtime, input.apiUrl, input.path, signal, () => input.parent?.send({ type: "ticket.authorized" })),
@@ -335,7 +362,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
     },
   );
 
-  return { fetchTicket, socketConnection };
+  return { computeParams, fetchTicket, socketConnection };
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * The connection machine: the whole behaviour of one managed socket (docs/protocol.md §2–§5, §8).
  *
- *   ticket.{authorizing → requesting} ──► socket.{handshake → confirming} ──► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
- *     ▲                                        │                                  │ heartbeatTimeout
- *     │                                        ▼                                  ▼
- *   backoff ◄── lost ◄──────────────── socket.closed ◄──────────────────── socket.dropping (4000)
- *     refreshing (4001) ─► ticket                                 socket.closing ─► closed (final)
+ *   starting ─► [params] ─► ticket.{authorizing → requesting} ─► socket.{handshake → confirming} ─► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
+ *     ▲                                                           │                                  │ heartbeatTimeout
+ *     │                                                           ▼                                  ▼
+ *   backoff ◄── lost ◄─────────────────────────────────── socket.closed ◄──────────────────── socket.dropping (4000)
+ *     refreshing (4001) ─► starting                                               socket.closing ─► closed (final)
+ *
+ * `params` is entered only when the `params` option is a function: it computes this
+ * attempt's query parameters (docs/protocol.md §3).
  *
  * Until the first connection is confirmed, `openTimeout` bounds the whole: it closes the
  * socket with a `ConnectTimeoutError` (docs/protocol.md §2).
@@ -15,7 +18,7 @@
  */
 import { assign, cancel, emit, enqueueActions, sendTo, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
-import { createConnectionActors, ticketTimedOut, tokenTimedOut } from "./connection.actors";
+import { createConnectionActors, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
 import type {
   ClockWatchInput,
   ConnectionContext,
@@ -23,6 +26,8 @@ import type {
   ConnectionEvent,
   ConnectionInput,
   ConnectionTag,
+  ParamsInput,
+  QueryParams,
   SocketActorInput,
   TicketInput,
 } from "./connection.types";
@@ -62,7 +67,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { ticket: "fetchTicket"; socket: "socketConnection" },
+    children: {} as { params: "computeParams"; ticket: "fetchTicket"; socket: "socketConnection" },
   },
   actors: defaultActors,
   delays: {
@@ -93,6 +98,8 @@ export const connectionMachine = setup({
     canRetry: ({ context }) =>
       context.settings.maxReconnectAttempts === 0 || context.attempt < context.settings.maxReconnectAttempts,
     isHeartbeatEnabled: ({ context }) => context.settings.heartbeatInterval > 0,
+    /** `params` is a function: every attempt computes its own query parameters first. */
+    hasParamsFunction: ({ context }) => typeof context.settings.params === "function",
     /** No connection has been confirmed yet: `openTimeout` still applies. */
     isFirstConnection: ({ context }) => context.connections === 0,
     /** The timeout fired well after it was due: the process was asleep, not the link dead. */
@@ -102,7 +109,16 @@ export const connectionMachine = setup({
   actions: {
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
-    announceEstablished: emit({ type: "established" as const }),
+    /** Before `countConnection`: `reconnected` says whether an earlier connection was confirmed. */
+    announceEstablished: emit(({ context }) => ({
+      type: "established" as const,
+      reconnected: context.connections > 0,
+      attempt: context.attempt,
+      downtime: context.droppedAt === undefined ? 0 : Math.max(0, Date.now() - context.droppedAt),
+    })),
+    noteDropped: assign({ droppedAt: () => Date.now() }),
+    recordParams: assign({ attemptParams: ({ event }) => (event as unknown as { output: QueryParams }).output }),
+    recordParamsTimeout: assign({ lastFailure: ({ context }) => paramsTimedOut(context.settings.connectTimeout, context.path) }),
     countConnection: assign({ connections: ({ context }) => context.connections + 1 }),
     /** Schedules `timer.openTimeout`, unless `openTimeout` is 0 (wait as the policy retries). */
     startOpenTimeout: enqueueActions(({ context, enqueue }) => {
@@ -169,9 +185,11 @@ export const connectionMachine = setup({
     lastFailure: undefined,
     pingSentAt: 0,
     connections: 0,
+    attemptParams: undefined,
+    droppedAt: undefined,
   }),
   entry: "startOpenTimeout",
-  initial: "ticket",
+  initial: "starting",
   on: {
     "socket.error": { actions: "reportError" },
     "connection.close": { target: "#connection.closed", actions: "recordCloseRequest" },
@@ -183,6 +201,27 @@ export const connectionMachine = setup({
     },
   },
   states: {
+    starting: {
+      description: "An attempt starts: with a params function, its query parameters first; else the ticket at once.",
+      always: [{ guard: "hasParamsFunction", target: "params" }, { target: "ticket" }],
+    },
+    params: {
+      description: "The params function computes this attempt's query parameters (sync or async).",
+      tags: ["attempt"],
+      invoke: {
+        id: "params",
+        src: "computeParams",
+        input: ({ context }): ParamsInput => ({
+          params: context.settings.params as ParamsInput["params"],
+          attempt: context.attempt,
+          lastEventId: context.port?.lastEventId,
+          path: context.path,
+        }),
+        onDone: { target: "ticket", actions: "recordParams" },
+        onError: { target: "lost", actions: ["recordFailure", "reportError"] },
+      },
+      after: { connectTimeout: { target: "lost", actions: ["recordParamsTimeout", "reportFailure"] } },
+    },
     ticket: {
       description: "Fetching a fresh single-use ticket over HTTP; every attempt has its own.",
       tags: ["attempt"],
@@ -221,7 +260,7 @@ export const connectionMachine = setup({
         input: ({ context, event }): SocketActorInput => ({
           wsUrl: context.wsUrl,
           path: context.path,
-          params: context.settings.params,
+          params: context.attemptParams ?? (context.settings.params as QueryParams),
           heartbeatInterval: context.settings.heartbeatInterval,
           clock: CLOCK_WATCH,
           ticket: (event as unknown as { output: Ticket }).output,
@@ -258,12 +297,14 @@ export const connectionMachine = setup({
           on: {
             "socket.confirmed": {
               target: "open",
-              actions: ["countConnection", "cancelOpenTimeout", "announceEstablished"],
+              actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"],
             },
           },
         },
         open: {
           tags: ["open"],
+          // However it ends (a drop, a heartbeat timeout, close()): `onOpen`'s downtime counts from here.
+          exit: "noteDropped",
           initial: "live",
           after: {
             stableUptime: { actions: "resetAttempts" },
@@ -339,15 +380,15 @@ export const connectionMachine = setup({
     refreshing: {
       description: "The server rejected the ticket (4001): fetch a new one at once; it counts as an attempt.",
       always: [
-        { guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },
+        { guard: "canRetry", target: "starting", actions: ["countAttempt", "announceAttempt"] },
         { target: "closed", actions: ["recordAttemptsExhausted", "reportClosingError"] },
       ],
     },
     backoff: {
       description: "Waiting out the jittered backoff delay before the next attempt.",
       tags: ["reconnecting"],
-      after: { retryDelay: { target: "ticket", actions: "announceAttempt" } },
-      on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },
+      after: { retryDelay: { target: "starting", actions: "announceAttempt" } },
+      on: { "connection.wake": { target: "starting", actions: "announceAttempt" } },
     },
     closed: {
       description: "Final. No timers, no socket, no further reconnects.",

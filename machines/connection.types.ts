@@ -4,6 +4,20 @@
  */
 import type { Ticket } from "./connection.utils";
 
+/** Extra query parameters of a socket URL. */
+export type QueryParams = Readonly<Record<string, string | number | boolean>>;
+
+/** What a `params` function is called with, before every attempt (docs/protocol.md §3). */
+export interface ParamsContext {
+  /** `0` for the first connection, `n` for reconnect attempt `n`. */
+  attempt: number;
+  /** The socket's `lastEventId` when the attempt starts. */
+  lastEventId: string | undefined;
+}
+
+/** Static query parameters, or a function that computes them for each attempt (sync or async). */
+export type ParamsOption = QueryParams | ((context: ParamsContext) => QueryParams | Promise<QueryParams>);
+
 /**
  * The numbers and query parameters a connection runs on: the socket options of
  * docs/protocol.md §3 after defaults, without the facade's `debug` and `inspect`.
@@ -18,7 +32,7 @@ export interface ConnectionSettings {
   /** `0`: no bound on the first connection. */
   openTimeout: number;
   maxQueuedMessages: number;
-  params: Readonly<Record<string, string | number | boolean>>;
+  params: ParamsOption;
 }
 
 /** What a connection is created with. */
@@ -60,6 +74,10 @@ export interface ConnectionContext extends ConnectionInput {
   pingSentAt: number;
   /** Connections confirmed open so far: `0` until the first one (the `openTimeout` bound applies). */
   connections: number;
+  /** The query parameters of the current attempt, when `params` is a function (its last result). */
+  attemptParams: QueryParams | undefined;
+  /** When the last confirmed connection dropped (epoch ms): `onOpen`'s `downtime`. */
+  droppedAt: number | undefined;
 }
 
 /** Events the socket actor sends to the machine. */
@@ -106,8 +124,11 @@ export type ConnectionEvent = SocketEvent | TicketEvent | TimerEvent | FacadeEve
 
 /** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
-  /** The connection was confirmed: the server accepted it (docs/protocol.md §4). */
-  | { type: "established" }
+  /**
+   * The connection was confirmed: the server accepted it (docs/protocol.md §4). `attempt`
+   * is the attempt that succeeded; `downtime` the ms since the previous connection dropped.
+   */
+  | { type: "established"; reconnected: boolean; attempt: number; downtime: number }
   | { type: "reconnecting"; attempt: number }
   | { type: "error"; error: unknown };
 
@@ -135,6 +156,13 @@ export interface TicketInput {
   parent?: { send(event: TicketEvent): void };
 }
 
+export interface ParamsInput extends ParamsContext {
+  /** The `params` function. */
+  params: Extract<ParamsOption, (...args: never[]) => unknown>;
+  /** The socket path, for messages. */
+  path: string;
+}
+
 export interface ClockWatchInput {
   /** How often the wall clock is compared with the timers, in ms. */
   period: number;
@@ -145,7 +173,8 @@ export interface ClockWatchInput {
 export interface SocketActorInput {
   wsUrl: string;
   path: string;
-  params: ConnectionSettings["params"];
+  /** This attempt's query parameters (a `params` function's result, or the static ones). */
+  params: QueryParams;
   heartbeatInterval: number;
   /** Wall-clock watch while open (only when the heartbeat is on). */
   clock: ClockWatchInput;
@@ -193,6 +222,8 @@ export interface SocketPort {
   message(event: MessageEvent): void;
   /** The socket is gone (closed, dropped or abandoned); the transport must not be used. */
   detached(): void;
+  /** The socket's `lastEventId`, passed to a `params` function before each attempt. */
+  readonly lastEventId?: string;
 }
 
 export type AuthTokenProvider = () => string | null | undefined | Promise<string | null | undefined>;

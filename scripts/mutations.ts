@@ -96,14 +96,14 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-open-confirmation",
     fault: "the open connection is never announced as established (connect() never resolves)",
-    find: `actions: ["countConnection", "cancelOpenTimeout", "announceEstablished"],`,
+    find: `actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"],`,
     replace: `actions: ["countConnection", "cancelOpenTimeout"],`,
   },
   {
     name: "confirm-without-asking",
     fault: "the confirmation window announces established without asking the socket: a refusal whose close frame is in resolves connect()",
     find: `openConfirmation: { actions: "confirmSocket" },`,
-    replace: `openConfirmation: { target: "open", actions: ["countConnection", "cancelOpenTimeout", "announceEstablished"] },`,
+    replace: `openConfirmation: { target: "open", actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"] },`,
   },
   {
     name: "no-close-timeout",
@@ -179,6 +179,18 @@ const MUTANTS: Mutant[] = [
     file: "src/manager.ts",
     find: "older[retireSocket]();",
     replace: "older.destroy();",
+  },
+  {
+    name: "params-not-re-evaluated",
+    fault: "a params function is called for the first attempt only; reconnects reuse its result",
+    find: `hasParamsFunction: ({ context }) => typeof context.settings.params === "function",`,
+    replace: `hasParamsFunction: ({ context }) => typeof context.settings.params === "function" && context.attemptParams === undefined,`,
+  },
+  {
+    name: "onOpen-downtime-wrong",
+    fault: "onOpen's downtime does not count from the drop (the drop is never noted)",
+    find: `exit: "noteDropped",`,
+    replace: "",
   },
   {
     name: "clock-jump-ignored",

@@ -3,7 +3,7 @@ export { createClient } from "./client";
 export type { Client, ClientOptions } from "./client";
 export { WebSocketManager } from "./manager";
 export { ManagedWebSocket } from "./managed-socket";
-export type { ChatWebSocket } from "./managed-socket";
+export type { ChatWebSocket, OpenInfo } from "./managed-socket";
 export type { Emitter, Listener } from "./emitter";
 export {
   ConnectionRejectedError,
@@ -17,6 +17,9 @@ export { DEFAULT_SOCKET_OPTIONS } from "./options";
 export type { DebugLogger, InspectOption, SocketOptions } from "./options";
 export type {
   AuthTokenProvider,
+  ParamsContext,
+  ParamsOption,
+  QueryParams,
   SendData,
   WebSocketConstructor,
   WebSocketLike,

@@ -111,6 +111,12 @@ function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connection
 class FacadePort implements SocketPort {
   readonly #messages = new EventEmitter<MessageEvent>();
   #transport: SocketTransport | undefined = undefined;
+  #lastEventId: string | undefined = undefined;
+
+  /** The socket's `lastEventId`, read by the machine before each attempt's `params` function. */
+  get lastEventId(): string | undefined {
+    return this.#lastEventId;
+  }
 
   get messages(): EventEmitter<MessageEvent> {
     return this.#messages;
@@ -134,6 +140,16 @@ class FacadePort implements SocketPort {
   }
 }
 
+/** What `onOpen` tells: a connection became open (confirmed). */
+export interface OpenInfo {
+  /** `false` the first time, `true` for every later connection. */
+  reconnected: boolean;
+  /** The attempt that succeeded: `0` the first time, `n` for reconnect attempt `n`. */
+  attempt: number;
+  /** Ms since the previous connection dropped; `0` the first time. */
+  downtime: number;
+}
+
 /** One managed connection (docs/protocol.md §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket {
   /** The manager key, e.g. `chat:abc`. */
@@ -146,6 +162,7 @@ export class ManagedWebSocket {
   readonly #states = new EventEmitter<WebSocketState>();
   readonly #reconnects = new EventEmitter<number>();
   readonly #errors = new EventEmitter<Event | Error>();
+  readonly #opens = new EventEmitter<OpenInfo>();
   readonly #maxQueued: number;
   readonly #ready: Promise<ManagedWebSocket>;
   readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
@@ -168,6 +185,11 @@ export class ManagedWebSocket {
   readonly onReconnecting: Emitter<number> = this.#reconnects;
   /** Socket error events and the errors of docs/protocol.md §7. */
   readonly onError: Emitter<Event | Error> = this.#errors;
+  /**
+   * A connection became open (confirmed), after queued messages were flushed: where an
+   * app fetches what it missed (`reconnected`, `downtime`).
+   */
+  readonly onOpen: Emitter<OpenInfo> = this.#opens;
 
   constructor(init: ManagedWebSocketInit) {
     this.key = init.key;
@@ -219,6 +241,7 @@ export class ManagedWebSocket {
           // (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();
           this.#settle(this);
+          this.#opens.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
           break;
         case "reconnecting":
           this.#reconnects.emit(event.attempt);
@@ -315,6 +338,7 @@ export class ManagedWebSocket {
     this.#port.messages.clear();
     this.#states.clear();
     this.#reconnects.clear();
+    this.#opens.clear();
     this.close();
     // After close(): a listener that sends from here is told the socket is closing.
     this.#dropQueue();

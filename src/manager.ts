@@ -74,7 +74,7 @@ export class WebSocketManager {
   constructor(config: ManagerConfig) {
     this.#config = config;
     const defaults = resolveSocketOptions(config.defaults);
-    Object.freeze(defaults.params);
+    if (typeof defaults.params !== "function") Object.freeze(defaults.params);
     this.#defaults = Object.freeze(defaults);
     this.#defaultSettings = Object.freeze(toConnectionSettings(this.#defaults));
     this.#defaultUnboundedSettings = Object.freeze({ ...this.#defaultSettings, openTimeout: 0 });
@@ -152,7 +152,8 @@ export class WebSocketManager {
       path,
       apiUrl,
       wsUrl,
-      url: buildSocketUrl(wsUrl, path, resolved.params),
+      // With a params function the URL shows none: each attempt computes its own.
+      url: buildSocketUrl(wsUrl, path, typeof resolved.params === "function" ? {} : resolved.params),
       options: resolved,
       settings,
       runtime,

@@ -1,5 +1,6 @@
 import type { InspectionEvent, Observer } from "xstate";
-import type { ConnectionSettings } from "../machines/connection.types";
+import type { ConnectionSettings, ParamsOption } from "../machines/connection.types";
+import { queryParamsProblem } from "../machines/connection.utils";
 
 export type { ConnectionSettings };
 
@@ -67,10 +68,15 @@ export interface SocketOptions {
    */
   maxQueuedMessages?: number;
   /**
-   * Extra query parameters on the socket URL, URI-encoded after the ticket.
+   * Extra query parameters on the socket URL, URI-encoded after the ticket. Or a function
+   * `({ attempt, lastEventId }) => params` (sync or async), called before every attempt's
+   * ticket request (`attempt` 0 for the first connection, `n` for reconnect attempt `n`),
+   * so each attempt can say where to resume. It gets `connectTimeout` ms; one that throws,
+   * rejects, is too slow or returns unusable params (a `ticket` key included) fails the
+   * attempt: reported on `onError`, retried with backoff.
    * @default {}
    */
-  params?: Record<string, string | number | boolean>;
+  params?: ParamsOption;
   /**
    * `true` logs every event the socket's machine handles, with the state it is then in,
    * with `console.debug`; a function receives `(message, details)` instead. Tickets never
@@ -95,7 +101,7 @@ export const DEFAULT_SOCKET_OPTIONS: Readonly<ConnectionSettings & { debug: fals
   connectTimeout: 10000,
   openTimeout: 30000,
   maxQueuedMessages: 100,
-  params: Object.freeze({}) as Record<string, string | number | boolean>,
+  params: Object.freeze({}) as ParamsOption,
   debug: false,
 });
 
@@ -169,16 +175,9 @@ export function validateSocketOptions(
     }
   }
   const params = record.params;
-  if (params !== undefined) {
-    if (params === null || typeof params !== "object" || Array.isArray(params)) {
-      throw new TypeError(`sockstate: params must be an object of strings, numbers or booleans, got ${describe(params)}`);
-    }
-    for (const [key, value] of Object.entries(params)) {
-      if (!["string", "number", "boolean"].includes(typeof value)) {
-        throw new TypeError(`sockstate: params.${key} must be a string, number or boolean, got ${describe(value)}`);
-      }
-      if (key === "ticket") throw new TypeError("sockstate: params.ticket is reserved for the connection ticket");
-    }
+  if (params !== undefined && typeof params !== "function") {
+    const problem = queryParamsProblem(params, "params");
+    if (problem) throw new TypeError(`sockstate: ${problem} (or a function that returns them)`);
   }
   const debug = record.debug;
   if (debug !== undefined && typeof debug !== "boolean" && typeof debug !== "function") {
@@ -199,7 +198,7 @@ export function resolveSocketOptions(...layers: Array<SocketOptions | undefined>
       if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as unknown as Record<string, unknown>)[name] = value;
     }
   }
-  resolved.params = { ...resolved.params };
+  if (typeof resolved.params !== "function") resolved.params = { ...resolved.params };
   return resolved;
 }
 

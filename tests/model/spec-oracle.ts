@@ -115,7 +115,7 @@ export class SpecOracle {
           e.upgrades = 1;
           return;
         }
-        const status = stimulus.answer === "network" ? 0 : stimulus.answer;
+        const status: number = stimulus.answer === "network" ? 0 : stimulus.answer;
         e.errors.push(`TicketError(${status})`);
         this.link = "none";
         // §5: every 4xx but 408/429 is terminal; network errors, 408, 429 and 5xx are a failed attempt.
