@@ -84,13 +84,13 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-announce-on-refresh",
     fault: "a 4001 refresh does not announce its attempt on onReconnecting",
-    find: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },`,
-    replace: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt"] },`,
+    find: `{ guard: "canRetry", target: "starting", actions: ["countAttempt", "announceAttempt"] },`,
+    replace: `{ guard: "canRetry", target: "starting", actions: ["countAttempt"] },`,
   },
   {
     name: "backoff-ignores-wake",
     fault: "a socket waiting out its backoff ignores visibilitychange/online",
-    find: `on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },`,
+    find: `on: { "connection.wake": { target: "starting", actions: "announceAttempt" } },`,
     replace: "",
   },
   {
