@@ -36,7 +36,9 @@ describe("createClient", () => {
     vi.stubGlobal("fetch", undefined);
     try {
       expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(/no fetch available/);
-      expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(/pass `fetch` to createClient/);
+      expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(
+        /Node\.js [\d.]+ has no global fetch \(sockstate needs Node\.js 20 or later\)\. Upgrade Node\.js, or pass `fetch` to createClient/,
+      );
     } finally {
       vi.unstubAllGlobals();
     }

@@ -187,6 +187,19 @@ describe("connect* never waits forever (openTimeout)", () => {
     expect((bounded.error as Error).message).toMatch(/^gave up after 3 reconnect attempts; last failure: TicketError: ticket request for \/ws\/chat\/room2 failed/);
   });
 
+  it("leaves no openTimeout timer behind: not after the first open, not after close()", async () => {
+    bench = createBench({ ...TIMING, heartbeatInterval: 0 });
+    const socket = await bench.connect(PATH);
+    await bench.advance(10_000); // past stableUptime
+    expect(socket.isOpen).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    const pending = bench.manager.connectToChat("other");
+    pending.catch(() => undefined);
+    bench.manager.closeAll();
+    await bench.advance(10);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("a connection confirmed in time is not closed by openTimeout later", async () => {
     bench = createBench({ ...TIMING });
     const socket = await bench.connect(PATH);
