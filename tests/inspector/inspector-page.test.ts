@@ -197,7 +197,8 @@ describe("the inspector page", () => {
     const rejected = await press('button[data-fault="rejectTicket"]');
     const [refreshed] = await waitForSequence(rejected, ["ticket.authorizing", "socket.open.live"]);
     expect(refreshed).toMatchObject({ event: "socket.closed", publicState: "reconnecting" });
-    expect(refreshed!.edges.map(edgeLabel)).toEqual(["socket.closed [isTicketRejected]", "always [canRetry]"]); // through `refreshing`, no backoff
+    // through `refreshing` and `starting`, no backoff
+    expect(refreshed!.edges.map(edgeLabel)).toEqual(["socket.closed [isTicketRejected]", "always [canRetry]", "always"]);
     expect(reference.connections.some((connection) => connection.closeCode === 4001)).toBe(true);
 
     const outage = await press('button[data-fault="ticketOutage"]');
