@@ -49,6 +49,12 @@ describe("socket options", () => {
     expect(() => validateSocketOptions({ [name]: value })).toThrow(name);
   });
 
+  it("accepts params as a function, and keeps it as it is", () => {
+    const params = () => ({ since: "1" });
+    expect(() => validateSocketOptions({ params })).not.toThrow();
+    expect(resolveSocketOptions({ params }).params).toBe(params);
+  });
+
   it("rejects a params value that is not a string, number or boolean, and a params.ticket", () => {
     expect(() => validateSocketOptions({ params: { a: {} as unknown as string } })).toThrow("params.a");
     expect(() => validateSocketOptions({ params: { ticket: "x" } })).toThrow("params.ticket");
