@@ -9,6 +9,8 @@ import type {
   ClockWatchInput,
   ConnectionEvent,
   ConnectionRuntime,
+  ParamsInput,
+  QueryParams,
   SendData,
   SocketActorInput,
   SocketCommand,
@@ -18,8 +20,8 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import { buildSocketUrl, noop, READY_STATE, redactTicket, Ticket } from "./connection.utils";
-import { PING_FRAME, PONG_FRAME, ticketEndpoint } from "./protocol";
+import { buildSocketUrl, noop, queryParamsProblem, READY_STATE, redactTicket, Ticket } from "./connection.utils";
+import { PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "./protocol";
 
 const { CONNECTING, OPEN, CLOSED } = READY_STATE;
 
@@ -36,55 +38,121 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** An error's message and, when there is one, its cause's (`fetch failed (connect ECONNREFUSED …)`). */
+function messageWithCause(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? message(error) : `${message(error)} (${message(cause)})`;
+}
+
+/** `ticket request for /ws/chat/a`, or `ticket request` for one made without a path. */
+function ticketSubject(path: string | undefined): string {
+  return path === undefined ? "ticket request" : `ticket request for ${path}`;
+}
+
+/** What to check after a status that will not fix itself. */
+function statusHint(status: number, apiUrl: string): string {
+  if (status === 404 || status === 405) return `; check apiUrl (${apiUrl}): the ticket endpoint is POST {apiUrl}${TICKET_PATH}`;
+  if (status === 401 || status === 403) return "; check getAuthToken: the endpoint refused the credentials";
+  return "";
+}
+
 /**
- * Asks `{apiUrl}/ws/ticket` for a fresh ticket (docs/protocol.md §5). Rejects with a
- * `TicketError`: the HTTP status for a non-2xx answer or an unusable body, `0` when
- * no answer arrived.
+ * Asks `{apiUrl}/ws/ticket` for a fresh ticket (docs/protocol.md §5), after the token
+ * provider answered (`onAuthorized` is called then, before the request goes out). Rejects
+ * with a `TicketError` whose message names the path and what failed: the HTTP status for a
+ * non-2xx answer or an unusable body; `0` when no answer arrived or the token provider
+ * threw or rejected (`cause` the thrown value).
  */
 export async function requestTicket(
   runtime: Pick<ConnectionRuntime, "fetch" | "getAuthToken">,
   apiUrl: string,
   path?: string,
   signal?: AbortSignal,
+  onAuthorized?: () => void,
 ): Promise<Ticket> {
   const fetchImpl = runtime.fetch ?? globalThis.fetch;
+  const subject = ticketSubject(path);
   const headers: Record<string, string> = { "Content-Type": "application/json" };
-  const token = await runtime.getAuthToken?.();
+  let token: string | null | undefined;
+  try {
+    token = await runtime.getAuthToken?.();
+  } catch (cause) {
+    throw new TicketError(0, `${subject} not sent: the token provider (getAuthToken) failed: ${message(cause)}`, { cause });
+  }
   // The attempt may have been abandoned (close(), connectTimeout) while the token was awaited.
   signal?.throwIfAborted();
+  onAuthorized?.();
   if (token) headers.Authorization = `Bearer ${token}`;
+  const endpoint = ticketEndpoint(apiUrl);
   let response: Response;
   try {
-    response = await fetchImpl(ticketEndpoint(apiUrl), {
+    response = await fetchImpl(endpoint, {
       method: "POST",
       headers,
       body: JSON.stringify(path === undefined ? {} : { path }),
       signal,
     });
   } catch (cause) {
-    throw new TicketError(0, `ticket request failed: ${message(cause)}`, { cause });
+    throw new TicketError(0, `${subject} failed: POST ${endpoint} got no answer: ${messageWithCause(cause)}`, { cause });
   }
+  const answered = `POST ${endpoint} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   if (!response.ok) {
     // Drain the body so the connection can be reused; its content is not needed.
     await response.text().catch(noop);
-    throw new TicketError(response.status);
+    throw new TicketError(response.status, `${subject} failed: ${answered}${statusHint(response.status, apiUrl)}`);
   }
   let body: unknown;
   try {
     body = await response.json();
   } catch (cause) {
-    throw new TicketError(response.status, "ticket response is not valid JSON", { cause });
+    const type = response.headers?.get?.("content-type");
+    throw new TicketError(
+      response.status,
+      `${subject} failed: ${answered} with a body that is not JSON${type ? ` (${type})` : ""}; check apiUrl (${apiUrl})`,
+      { cause },
+    );
   }
   const { ticket, expiresAt } = (body ?? {}) as { ticket?: unknown; expiresAt?: unknown };
   if (typeof ticket !== "string" || ticket === "") {
-    throw new TicketError(response.status, 'ticket response has no "ticket" string');
+    throw new TicketError(response.status, `${subject} failed: ${answered} without a "ticket" string in its JSON body`);
   }
   return new Ticket(ticket, typeof expiresAt === "number" ? expiresAt : undefined);
 }
 
 /** The error of a ticket request that got no answer within `timeout` ms (status `0`: no answer). */
-export function ticketTimedOut(timeout: number): TicketError {
-  return new TicketError(0, `ticket request timed out after ${timeout} ms`);
+export function ticketTimedOut(timeout: number, path?: string): TicketError {
+  return new TicketError(0, `${ticketSubject(path)} failed: no answer within ${timeout} ms (connectTimeout)`);
+}
+
+/** The error of a token provider that did not settle within `timeout` ms: no ticket request was sent. */
+export function tokenTimedOut(timeout: number, path?: string): TicketError {
+  return new TicketError(
+    0,
+    `${ticketSubject(path)} not sent: the token provider (getAuthToken) did not settle within ${timeout} ms (connectTimeout)`,
+  );
+}
+
+/**
+ * Calls a `params` function for one attempt (docs/protocol.md §3) and checks its result.
+ * Rejects with an error whose message names the params function and the path: it threw
+ * or rejected (`cause` the thrown value), or returned unusable parameters.
+ */
+export async function resolveParams(input: ParamsInput): Promise<QueryParams> {
+  const label = `the params function for ${input.path}`;
+  let params: unknown;
+  try {
+    params = await input.params({ attempt: input.attempt, lastEventId: input.lastEventId });
+  } catch (cause) {
+    throw new Error(`${label} failed: ${message(cause)}`, { cause });
+  }
+  const problem = queryParamsProblem(params, "params");
+  if (problem) throw new TypeError(`${label} returned unusable params: ${problem}`);
+  return params as QueryParams;
+}
+
+/** The error of a `params` function that did not settle within `timeout` ms. */
+export function paramsTimedOut(timeout: number, path: string): Error {
+  return new Error(`the params function for ${path} did not settle within ${timeout} ms (connectTimeout)`);
 }
 
 /**
@@ -165,14 +233,17 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
  * `connectionMachine` without the facade.
  */
 export function createConnectionActors(runtime: ConnectionRuntime = {}) {
-  const now = runtime.now ?? Date.now;
+  const now = Date.now;
   const monotonic = monotonicNow ?? now;
   const runtimePort = runtime.port ?? droppingPort;
   const watchClock = createClockWatch(now);
 
+  /** Calls a `params` function for one attempt (docs/protocol.md §3). */
+  const computeParams = fromPromise<QueryParams, ParamsInput>(({ input }) => resolveParams(input));
+
   /** Requests a fresh ticket (docs/protocol.md §5). */
   const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
-    requestTicket(runtime, input.apiUrl, input.path, signal),
+    requestTicket(runtime, input.apiUrl, input.path, signal, () => input.parent?.send({ type: "ticket.authorized" })),
   );
 
   /** Opens one WebSocket on a ticket and runs it until the machine leaves the socket state. */
@@ -204,6 +275,12 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         lastInboundMonotonic = monotonic();
       };
       let awaitingAlive = false;
+      // Until the connection is confirmed (docs/protocol.md §4), the first inbound frame confirms it.
+      let unconfirmed = true;
+      const confirm = () => {
+        unconfirmed = false;
+        sendBack({ type: "socket.confirmed" });
+      };
       // The wall-clock watch runs while the socket is open and a heartbeat can act on a jump.
       let unwatchClock = noop;
 
@@ -219,7 +296,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         opened = true;
         stamp();
         port.opened(new SocketHandle(ws));
-        if (input.clock && input.heartbeatInterval > 0) {
+        if (input.heartbeatInterval > 0) {
           unwatchClock = watchClock(input.clock, (by) => sendBack({ type: "clock.jumped", by }));
         }
         sendBack({ type: "socket.open" });
@@ -238,6 +315,8 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
           stamp();
           queueMicrotask(unstamp);
         }
+        // Before the frame is delivered: its listeners already see the socket open.
+        if (unconfirmed) confirm();
         if (awaitingAlive) {
           awaitingAlive = false;
           sendBack({ type: "socket.alive" });
@@ -257,7 +336,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
         switch (command.type) {
           case "command.confirm":
             // Not OPEN: the server's close frame is in and its close event follows.
-            if (ws.readyState === OPEN) sendBack({ type: "socket.confirmed" });
+            if (unconfirmed && ws.readyState === OPEN) confirm();
             break;
           case "command.probe": {
             const idleFor = Math.max(now() - lastInboundAt, monotonic() - lastInboundMonotonic);
@@ -286,7 +365,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
     },
   );
 
-  return { fetchTicket, socketConnection };
+  return { computeParams, fetchTicket, socketConnection };
 }
 
 /**

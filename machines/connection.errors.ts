@@ -4,7 +4,11 @@
  */
 import type { StandardSchemaV1 } from "./standard-schema";
 
-/** The ticket endpoint answered with a non-2xx status, an unusable body, or could not be reached (`status` 0). */
+/**
+ * The ticket endpoint answered with a non-2xx status or an unusable body, could not be
+ * reached (`status` 0), or the token provider failed first (`status` 0, `cause` the value it
+ * threw). The message names the socket path the ticket was for and the status, never a ticket.
+ */
 export class TicketError extends Error {
   /** Always `"TicketError"`. */
   override readonly name = "TicketError";
@@ -31,21 +35,70 @@ export class ConnectionRejectedError extends Error {
   }
 }
 
-/** A handshake did not complete within `connectTimeout`; the attempt was abandoned and is retried. */
+/** How a connection ended, when the server or the network closed it. */
+export interface CloseCause {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+function isCloseCause(value: unknown): value is CloseCause {
+  return typeof value === "object" && value !== null && typeof (value as { code?: unknown }).code === "number" && "wasClean" in value;
+}
+
+/**
+ * A failure in words, for the message of the error that carries it as `cause`:
+ * `TicketError: …`, `closed with code 1006 (not clean)`, `a WebSocket error event`.
+ */
+export function describeFailure(failure: unknown): string {
+  if (failure instanceof Error) return `${failure.name}: ${failure.message}`;
+  if (isCloseCause(failure)) {
+    const reason = failure.reason ? ` "${failure.reason}"` : "";
+    return `closed with code ${failure.code}${reason}${failure.wasClean ? "" : " (not clean)"}`;
+  }
+  if (failure === undefined) return "none yet (the first attempt was still under way)";
+  if (typeof failure === "object" && (failure as { type?: unknown }).type === "error") return "a WebSocket error event";
+  return String(failure);
+}
+
+/** Which bound a {@link ConnectTimeoutError} reports. */
+export type ConnectTimeoutStep = "handshake" | "open";
+
+/**
+ * A connection took too long. Two bounds raise it:
+ *
+ * - `step: "open"` — the first connection was not open within `openTimeout`: the socket
+ *   is closed and `connect*` rejects with this error. `cause` is the last failure (a
+ *   `TicketError`, a `{ code, reason, wasClean }` close, a network error), and the
+ *   message quotes it.
+ * - `step: "handshake"` — one WebSocket handshake did not complete within
+ *   `connectTimeout`; reported on `onError`, and the attempt is retried.
+ */
 export class ConnectTimeoutError extends Error {
   /** Always `"ConnectTimeoutError"`. */
   override readonly name = "ConnectTimeoutError";
-  /** The `connectTimeout` that ran out, in ms. */
+  /** The timeout that ran out, in ms: `openTimeout` or `connectTimeout`. */
   readonly timeout: number;
-  constructor(timeout: number) {
-    super(`the WebSocket handshake did not complete within ${timeout} ms`);
+  /** Which bound ran out. */
+  readonly step: ConnectTimeoutStep;
+  constructor(timeout: number, options: ErrorOptions & { step?: ConnectTimeoutStep; path?: string } = {}) {
+    const { step = "handshake", path, ...errorOptions } = options;
+    const where = path ? ` for ${path}` : "";
+    super(
+      step === "open"
+        ? `no open connection${where} within ${timeout} ms (openTimeout); last failure: ${describeFailure(options.cause)}`
+        : `the WebSocket handshake${where} did not complete within ${timeout} ms (connectTimeout)`,
+      errorOptions,
+    );
     this.timeout = timeout;
+    this.step = step;
   }
 }
 
 /**
  * `maxReconnectAttempts` attempts failed in a row; the socket is closed. `cause` is the last
- * failure: its error, or the `{ code, reason, wasClean }` of the close that ended it.
+ * failure: its error, or the `{ code, reason, wasClean }` of the close that ended it; the
+ * message quotes it.
  */
 export class ReconnectFailedError extends Error {
   /** Always `"ReconnectFailedError"`. */
@@ -53,7 +106,8 @@ export class ReconnectFailedError extends Error {
   /** How many attempts failed. */
   readonly attempts: number;
   constructor(attempts: number, options?: ErrorOptions) {
-    super(`gave up after ${attempts} reconnect attempt${attempts === 1 ? "" : "s"}`, options);
+    const last = options && "cause" in options ? `; last failure: ${describeFailure(options.cause)}` : "";
+    super(`gave up after ${attempts} reconnect attempt${attempts === 1 ? "" : "s"}${last}`, options);
     this.attempts = attempts;
   }
 }

@@ -1,18 +1,24 @@
 /**
  * The connection machine: the whole behaviour of one managed socket (docs/protocol.md §2–§5, §8).
  *
- *   ticket ──► socket.handshake ──► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
- *     ▲                 │                 │            │ heartbeatTimeout
- *     │                 ▼                 ▼            ▼
- *   backoff ◄── lost ◄── socket.closed ◄──────── socket.dropping (4000)
- *     refreshing (4001) ─► ticket            socket.closing ─► closed (final)
+ *   starting ─► [params] ─► ticket.{authorizing → requesting} ─► socket.{handshake → confirming} ─► socket.open.{live ⇄ probing ⇄ awaitingPong → repinging}
+ *     ▲                                                           │                                  │ heartbeatTimeout
+ *     │                                                           ▼                                  ▼
+ *   backoff ◄── lost ◄─────────────────────────────────── socket.closed ◄──────────────────── socket.dropping (4000)
+ *     refreshing (4001) ─► starting                                               socket.closing ─► closed (final)
+ *
+ * `params` is entered only when the `params` option is a function: it computes this
+ * attempt's query parameters (docs/protocol.md §3).
+ *
+ * Until the first connection is confirmed, `openTimeout` bounds the whole: it closes the
+ * socket with a `ConnectTimeoutError` (docs/protocol.md §2).
  *
  * Every guard, action, actor and delay is named in `setup()`; states only refer to them.
  * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
  */
-import { assign, emit, sendTo, setup } from "xstate";
+import { assign, cancel, emit, enqueueActions, sendTo, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
-import { createConnectionActors, ticketTimedOut } from "./connection.actors";
+import { createConnectionActors, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
 import type {
   ClockWatchInput,
   ConnectionContext,
@@ -20,6 +26,8 @@ import type {
   ConnectionEvent,
   ConnectionInput,
   ConnectionTag,
+  ParamsInput,
+  QueryParams,
   SocketActorInput,
   TicketInput,
 } from "./connection.types";
@@ -40,11 +48,15 @@ export const CLOCK_CHECK_INTERVAL = 1000;
 const CLOCK_WATCH: ClockWatchInput = { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE };
 
 /**
- * How long a first connection must stay open before `connect*` resolves. Servers
- * refuse by accepting the upgrade and closing at once (4001, 4003, …); this window
- * lets such a refusal reject `connect*` instead of resolving it a moment too early.
+ * How long a connection must stay open, without a close and without a frame, before it
+ * counts as accepted (docs/protocol.md §4). Servers refuse by accepting the upgrade and
+ * closing at once (4001, 4003, …); until this window ends or the first frame arrives the
+ * public state is not `open`, so a refusal never shows as open.
  */
 export const OPEN_CONFIRMATION_DELAY = 50;
+
+/** The id of the scheduled `timer.openTimeout` event, cancelled at the first confirmation. */
+const OPEN_TIMEOUT_ID = "openTimeout";
 
 const defaultActors = createConnectionActors();
 
@@ -60,14 +72,16 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { ticket: "fetchTicket"; socket: "socketConnection" },
+    children: {} as { params: "computeParams"; ticket: "fetchTicket"; socket: "socketConnection" },
   },
   actors: defaultActors,
   delays: {
     /** Backoff before the next attempt: uniform in [d/2, d] (docs/protocol.md §3). */
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.settings),
-    /** Bound on the ticket request and on the handshake. */
+    /** Bound on the token provider, on the ticket request and on the handshake, each. */
     connectTimeout: ({ context }) => context.settings.connectTimeout,
+    /** Bound on the first connection, from creation to confirmation. */
+    openTimeout: ({ context }) => context.settings.openTimeout,
     /** Bound on a requested close waiting for the server's close frame. */
     closeTimeout: ({ context }) => context.settings.connectTimeout,
     /** Inbound silence before a probe; shortened by how long the link has already been quiet. */
@@ -89,6 +103,10 @@ export const connectionMachine = setup({
     canRetry: ({ context }) =>
       context.settings.maxReconnectAttempts === 0 || context.attempt < context.settings.maxReconnectAttempts,
     isHeartbeatEnabled: ({ context }) => context.settings.heartbeatInterval > 0,
+    /** `params` is a function: every attempt computes its own query parameters first. */
+    hasParamsFunction: ({ context }) => typeof context.settings.params === "function",
+    /** No connection has been confirmed yet: `openTimeout` still applies. */
+    isFirstConnection: ({ context }) => context.connections === 0,
     /** The timeout fired well after it was due: the process was asleep, not the link dead. */
     wasTimerLate: ({ context }) =>
       Date.now() - context.pingSentAt > context.settings.heartbeatTimeout + LATE_TIMER_TOLERANCE,
@@ -96,7 +114,26 @@ export const connectionMachine = setup({
   actions: {
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
-    announceEstablished: emit({ type: "established" as const }),
+    /** Before `countConnection`: `reconnected` says whether an earlier connection was confirmed. */
+    announceEstablished: emit(({ context }) => ({
+      type: "established" as const,
+      reconnected: context.connections > 0,
+      attempt: context.attempt,
+      downtime: context.droppedAt === undefined ? 0 : Math.max(0, Date.now() - context.droppedAt),
+    })),
+    noteDropped: assign({ droppedAt: () => Date.now() }),
+    recordParams: assign({ attemptParams: ({ event }) => (event as unknown as { output: QueryParams }).output }),
+    recordParamsTimeout: assign({ lastFailure: ({ context }) => paramsTimedOut(context.settings.connectTimeout, context.path) }),
+    countConnection: assign({ connections: ({ context }) => context.connections + 1 }),
+    /** Schedules `timer.openTimeout`, unless `openTimeout` is 0 (wait as the policy retries). */
+    startOpenTimeout: enqueueActions(({ context, enqueue }) => {
+      if (context.settings.openTimeout > 0) enqueue.raise({ type: "timer.openTimeout" }, { id: OPEN_TIMEOUT_ID, delay: "openTimeout" });
+    }),
+    cancelOpenTimeout: cancel(OPEN_TIMEOUT_ID),
+    recordOpenTimeout: assign({
+      error: ({ context }) =>
+        new ConnectTimeoutError(context.settings.openTimeout, { step: "open", path: context.path, cause: context.lastFailure }),
+    }),
     announceAttempt: emit(({ context }) => ({ type: "reconnecting" as const, attempt: context.attempt })),
     reportError: emit(({ event }) => ({ type: "error" as const, error: "error" in event ? event.error : event })),
     recordTicketRefusal: assign({ error: ({ event }) => ("error" in event ? (event.error as Error) : undefined) }),
@@ -115,9 +152,10 @@ export const connectionMachine = setup({
             ? event.error
             : undefined,
     }),
-    recordTicketTimeout: assign({ lastFailure: ({ context }) => ticketTimedOut(context.settings.connectTimeout) }),
+    recordTokenTimeout: assign({ lastFailure: ({ context }) => tokenTimedOut(context.settings.connectTimeout, context.path) }),
+    recordTicketTimeout: assign({ lastFailure: ({ context }) => ticketTimedOut(context.settings.connectTimeout, context.path) }),
     recordHandshakeTimeout: assign({
-      lastFailure: ({ context }) => new ConnectTimeoutError(context.settings.connectTimeout),
+      lastFailure: ({ context }) => new ConnectTimeoutError(context.settings.connectTimeout, { path: context.path }),
     }),
     reportFailure: emit(({ context }) => ({ type: "error" as const, error: context.lastFailure })),
     reportClosingError: emit(({ context }) => ({ type: "error" as const, error: context.error })),
@@ -151,20 +189,51 @@ export const connectionMachine = setup({
     error: undefined,
     lastFailure: undefined,
     pingSentAt: 0,
+    connections: 0,
+    attemptParams: undefined,
+    droppedAt: undefined,
   }),
-  initial: "ticket",
+  entry: "startOpenTimeout",
+  initial: "starting",
   on: {
     "socket.error": { actions: "reportError" },
     "connection.close": { target: "#connection.closed", actions: "recordCloseRequest" },
+    // Cancelled at the first confirmation; the guard keeps a late one from acting after it.
+    "timer.openTimeout": {
+      guard: "isFirstConnection",
+      target: "#connection.closed",
+      actions: ["recordOpenTimeout", "reportClosingError"],
+    },
   },
   states: {
+    starting: {
+      description: "An attempt starts: with a params function, its query parameters first; else the ticket at once.",
+      always: [{ guard: "hasParamsFunction", target: "params" }, { target: "ticket" }],
+    },
+    params: {
+      description: "The params function computes this attempt's query parameters (sync or async).",
+      tags: ["attempt"],
+      invoke: {
+        id: "params",
+        src: "computeParams",
+        input: ({ context }): ParamsInput => ({
+          params: context.settings.params as ParamsInput["params"],
+          attempt: context.attempt,
+          lastEventId: context.port?.lastEventId,
+          path: context.path,
+        }),
+        onDone: { target: "ticket", actions: "recordParams" },
+        onError: { target: "lost", actions: ["recordFailure", "reportError"] },
+      },
+      after: { connectTimeout: { target: "lost", actions: ["recordParamsTimeout", "reportFailure"] } },
+    },
     ticket: {
       description: "Fetching a fresh single-use ticket over HTTP; every attempt has its own.",
       tags: ["attempt"],
       invoke: {
         id: "ticket",
         src: "fetchTicket",
-        input: ({ context }): TicketInput => ({ apiUrl: context.apiUrl, path: context.path }),
+        input: ({ context, self }): TicketInput => ({ apiUrl: context.apiUrl, path: context.path, parent: self }),
         onDone: { target: "socket" },
         onError: [
           {
@@ -175,7 +244,18 @@ export const connectionMachine = setup({
           { target: "lost", actions: ["recordFailure", "reportError"] },
         ],
       },
-      after: { connectTimeout: { target: "lost", actions: ["recordTicketTimeout", "reportFailure"] } },
+      initial: "authorizing",
+      states: {
+        authorizing: {
+          description: "Waiting for getAuthToken (when there is one); no request is out yet.",
+          on: { "ticket.authorized": { target: "requesting" } },
+          after: { connectTimeout: { target: "#connection.lost", actions: ["recordTokenTimeout", "reportFailure"] } },
+        },
+        requesting: {
+          description: "The ticket request is out.",
+          after: { connectTimeout: { target: "#connection.lost", actions: ["recordTicketTimeout", "reportFailure"] } },
+        },
+      },
     },
     socket: {
       description: "A WebSocket exists: handshake, open, or closing. The socket actor owns it.",
@@ -185,7 +265,7 @@ export const connectionMachine = setup({
         input: ({ context, event }): SocketActorInput => ({
           wsUrl: context.wsUrl,
           path: context.path,
-          params: context.settings.params,
+          params: context.attemptParams ?? (context.settings.params as QueryParams),
           heartbeatInterval: context.settings.heartbeatInterval,
           clock: CLOCK_WATCH,
           ticket: (event as unknown as { output: Ticket }).output,
@@ -204,22 +284,37 @@ export const connectionMachine = setup({
       states: {
         handshake: {
           tags: ["attempt"],
-          on: { "socket.open": { target: "open" } },
+          on: { "socket.open": { target: "confirming" } },
           after: {
             connectTimeout: { target: "#connection.lost", actions: ["recordHandshakeTimeout", "reportFailure"] },
           },
         },
+        confirming: {
+          description:
+            "The upgrade was accepted; servers refuse by closing at once. Open once the first frame arrives or the window ends with the socket still OPEN.",
+          // Not `open` to the public: a refusal never shows as open; sends queue meanwhile.
+          tags: ["attempt"],
+          after: {
+            // A refusal may still be in its closing handshake when the window ends: the
+            // socket actor confirms only a socket that is still OPEN.
+            openConfirmation: { actions: "confirmSocket" },
+          },
+          on: {
+            "socket.confirmed": {
+              target: "open",
+              actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"],
+            },
+          },
+        },
         open: {
           tags: ["open"],
+          // However it ends (a drop, a heartbeat timeout, close()): `onOpen`'s downtime counts from here.
+          exit: "noteDropped",
           initial: "live",
           after: {
-            // A refusal (accept, then close at once) may still be in its closing handshake
-            // when the window ends: only a socket that is still OPEN is announced.
-            openConfirmation: { actions: "confirmSocket" },
             stableUptime: { actions: "resetAttempts" },
           },
           on: {
-            "socket.confirmed": { actions: "announceEstablished" },
             "connection.close": { target: "closing", actions: "recordCloseRequest" },
           },
           states: {
@@ -290,15 +385,15 @@ export const connectionMachine = setup({
     refreshing: {
       description: "The server rejected the ticket (4001): fetch a new one at once; it counts as an attempt.",
       always: [
-        { guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },
+        { guard: "canRetry", target: "starting", actions: ["countAttempt", "announceAttempt"] },
         { target: "closed", actions: ["recordAttemptsExhausted", "reportClosingError"] },
       ],
     },
     backoff: {
       description: "Waiting out the jittered backoff delay before the next attempt.",
       tags: ["reconnecting"],
-      after: { retryDelay: { target: "ticket", actions: "announceAttempt" } },
-      on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },
+      after: { retryDelay: { target: "starting", actions: "announceAttempt" } },
+      on: { "connection.wake": { target: "starting", actions: "announceAttempt" } },
     },
     closed: {
       description: "Final. No timers, no socket, no further reconnects.",

@@ -4,6 +4,20 @@
  */
 import type { Ticket } from "./connection.utils";
 
+/** Extra query parameters of a socket URL. */
+export type QueryParams = Readonly<Record<string, string | number | boolean>>;
+
+/** What a `params` function is called with, before every attempt (docs/protocol.md §3). */
+export interface ParamsContext {
+  /** `0` for the first connection, `n` for reconnect attempt `n`. */
+  attempt: number;
+  /** The socket's `lastEventId` when the attempt starts. */
+  lastEventId: string | undefined;
+}
+
+/** Static query parameters, or a function that computes them for each attempt (sync or async). */
+export type ParamsOption = QueryParams | ((context: ParamsContext) => QueryParams | Promise<QueryParams>);
+
 /**
  * The numbers and query parameters a connection runs on: the socket options of
  * docs/protocol.md §3 after defaults, without the facade's `debug` and `inspect`.
@@ -21,10 +35,15 @@ export interface ConnectionSettings {
   heartbeatTimeout: number;
   /** Ms one attempt's ticket request or handshake, or a requested close, may take. */
   connectTimeout: number;
+  /**
+   * Ms `connect*` waits for the first confirmed open before it closes the socket;
+   * `0`: no bound on the first connection.
+   */
+  openTimeout: number;
   /** Bound of the outgoing queue while not open. */
   maxQueuedMessages: number;
-  /** Extra query parameters on the socket URL. */
-  params: Readonly<Record<string, string | number | boolean>>;
+  /** Extra query parameters on the socket URL, or a function of the attempt that returns them. */
+  params: ParamsOption;
 }
 
 /** What a connection is created with. */
@@ -68,6 +87,12 @@ export interface ConnectionContext extends ConnectionInput {
   lastFailure: unknown;
   /** When the last heartbeat ping was sent (epoch ms), for late-timer detection. */
   pingSentAt: number;
+  /** Connections confirmed open so far: `0` until the first one (the `openTimeout` bound applies). */
+  connections: number;
+  /** The query parameters of the current attempt, when `params` is a function (its last result). */
+  attemptParams: QueryParams | undefined;
+  /** When the last confirmed connection dropped (epoch ms): `onOpen`'s `downtime`. */
+  droppedAt: number | undefined;
 }
 
 /** Events the socket actor sends to the machine. */
@@ -101,11 +126,22 @@ export type SocketEvent =
   /** The first frame after a ping arrived. */
   | { type: "socket.alive" }
   /**
-   * The socket is still OPEN when the confirmation window ends (no close frame has come).
-   * Only in answer to `command.confirm`, at most once per connection: it makes the machine
-   * emit `established`.
+   * The server accepted the connection (docs/protocol.md §4): the first inbound frame
+   * arrived, or the socket was still OPEN (no close frame) when asked by `command.confirm`
+   * at the end of the confirmation window. At most once per connection, and before that
+   * first frame reaches `onMessage`.
    */
   | { type: "socket.confirmed" };
+
+/** Events the ticket actor sends to the machine. */
+export type TicketEvent =
+  /** The token provider answered (or there is none): the ticket request goes out now. */
+  { type: "ticket.authorized" };
+
+/** Events the machine schedules for itself. */
+export type TimerEvent =
+  /** `openTimeout` ran out; acts only while no connection has been confirmed yet. */
+  { type: "timer.openTimeout" };
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =
@@ -130,12 +166,23 @@ export type ClockEvent =
   };
 
 /** Every event the machine handles. */
-export type ConnectionEvent = SocketEvent | FacadeEvent | ClockEvent;
+export type ConnectionEvent = SocketEvent | TicketEvent | TimerEvent | FacadeEvent | ClockEvent;
 
-/** What the machine emits; the facade forwards these to `onReconnecting` / `onError`. */
+/** What the machine emits; the facade forwards these to `onOpen` / `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
-  /** The connection stayed OPEN for the confirmation window: the server accepted it. */
-  | { type: "established" }
+  /**
+   * The connection was confirmed: the server accepted it (docs/protocol.md §4). `attempt`
+   * is the attempt that succeeded; `downtime` the ms since the previous connection dropped.
+   */
+  | {
+      type: "established";
+      /** `false` the first time. */
+      reconnected: boolean;
+      /** The attempt that succeeded: 0 the first time. */
+      attempt: number;
+      /** Ms since the previous connection dropped; 0 the first time. */
+      downtime: number;
+    }
   /** Reconnect attempt `attempt` started. */
   | {
       type: "reconnecting";
@@ -151,7 +198,7 @@ export type ConnectionEmitted =
 
 /** Commands the machine sends to its socket actor. */
 export type SocketCommand =
-  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING). */
+  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING) and not confirmed yet. */
   | { type: "command.confirm" }
   /** Report `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
   | { type: "command.probe" }
@@ -180,6 +227,15 @@ export interface TicketInput {
   apiUrl: string;
   /** The socket path the ticket is for. */
   path: string;
+  /** Told `ticket.authorized` once the token provider answered. */
+  parent?: { send(event: TicketEvent): void };
+}
+
+export interface ParamsInput extends ParamsContext {
+  /** The `params` function. */
+  params: Extract<ParamsOption, (...args: never[]) => unknown>;
+  /** The socket path, for messages. */
+  path: string;
 }
 
 /** What the wall-clock watch is started with. */
@@ -196,12 +252,12 @@ export interface SocketActorInput {
   wsUrl: string;
   /** Socket path, starting with `/`. */
   path: string;
-  /** Extra query parameters on the socket URL. */
-  params: ConnectionSettings["params"];
+  /** This attempt's query parameters (a `params` function's result, or the static ones). */
+  params: QueryParams;
   /** Ms of inbound silence before a probe; `0` when the heartbeat is off. */
   heartbeatInterval: number;
-  /** Wall-clock watch while open (only when the heartbeat is on); none when absent. */
-  clock?: ClockWatchInput;
+  /** Wall-clock watch while open (only when the heartbeat is on). */
+  clock: ClockWatchInput;
   /** The fresh ticket for this attempt. */
   ticket: Ticket;
   /** The connection's port; the runtime's when absent. */
@@ -259,7 +315,7 @@ export interface SocketPort {
   message(event: MessageEvent): void;
   /** The socket is gone (closed, dropped or abandoned); the transport must not be used. */
   detached(): void;
-  /** The id of the last data frame the application took in, read before every attempt. */
+  /** The socket's `lastEventId`, passed to a `params` function before each attempt. */
   readonly lastEventId?: string;
 }
 
@@ -276,11 +332,4 @@ export interface ConnectionRuntime {
   getAuthToken?: AuthTokenProvider;
   /** Where data frames go. @default drops them */
   port?: SocketPort;
-  /**
-   * The wall clock, compared with the timers' clock (`performance.now()`) to notice that
-   * the process slept. How long a link has been quiet is read on both clocks, and the
-   * longer reading counts.
-   * @default Date.now
-   */
-  now?: () => number;
 }

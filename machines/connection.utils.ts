@@ -3,6 +3,7 @@
  * the ticket kept out of anything printable. The protocol's own
  * constants and close-code rules live in `./protocol`.
  */
+import type { QueryParams } from "./connection.types";
 
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
@@ -58,8 +59,25 @@ function trimTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
-/** Extra query parameters on the socket URL, URI-encoded after the ticket. */
-export type QueryParams = Readonly<Record<string, string | number | boolean>>;
+export type { QueryParams };
+
+/**
+ * Why `value` is not usable as query parameters (an object of strings, numbers and
+ * booleans without a `ticket` key, which is reserved for the connection ticket), or
+ * `undefined` when it is. `label` names the value in the message, e.g. `params`.
+ */
+export function queryParamsProblem(value: unknown, label: string): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return `${label} must be an object of strings, numbers or booleans, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`;
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (!["string", "number", "boolean"].includes(typeof entry)) {
+      return `${label}.${key} must be a string, number or boolean, got ${entry === null ? "null" : typeof entry}`;
+    }
+    if (key === "ticket") return `${label}.ticket is reserved for the connection ticket`;
+  }
+  return undefined;
+}
 
 function encodeQuery(entries: Array<[string, string | number | boolean]>): string {
   return entries.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join("&");

@@ -28,9 +28,13 @@ export function classifyClose(code: number): CloseDisposition {
   return "retry";
 }
 
-/** Ticket endpoint statuses after which the client never retries. */
+/**
+ * Ticket endpoint statuses after which the client never retries: every client error
+ * (`4xx`, a wrong `apiUrl` answering `404` included) but `408` (request timeout) and `429`
+ * (too many requests), which say "try again later". A client error does not fix itself.
+ */
 export function isTerminalTicketStatus(status: number): boolean {
-  return status === 401 || status === 403;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /** `POST` target for tickets: `{apiUrl}/ws/ticket`. */

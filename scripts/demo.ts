@@ -4,7 +4,8 @@
  * Starts the embedded reference server (`sockstate/testing`), opens a chat and a
  * transcript socket through `createClient`, and walks through real faults on real
  * TCP: a server drop, a stall only the heartbeat can see, a rejected ticket (4001),
- * a server restart, terminal rejections (4004, 1008, 4003), then `closeAll()`. Each
+ * a server restart, terminal rejections (4004, 1008, 4003), a misconfigured endpoint
+ * (a wrong `apiUrl`: the ticket request answers 404), then `closeAll()`. Each
  * step prints what the sockets and the server did, with timestamps, and checks it
  * against docs/protocol.md. Exit code 0 only if every step behaved as docs/protocol.md says.
  *
@@ -23,6 +24,7 @@ import {
   type ManagedWebSocket,
   type SocketOptions,
   SocketClosedError,
+  TicketError,
 } from "../src/index";
 import { HEARTBEAT_TIMEOUT_CODE, PING_FRAME, PONG_FRAME, TICKET_REJECTED_CODE } from "../machines/protocol";
 import { createReferenceServer, type ReferenceServer } from "../src/testing/index";
@@ -322,7 +324,7 @@ async function runEmbedded(ids: Ids): Promise<boolean> {
       );
       const refreshAfter = server.ticketRequests.find((request) => request.ticket === accepted!.ticket)!.at - refused!.at;
       check(
-        afterCloses[1]?.state === "ticket" && attempts.length === 2,
+        afterCloses[1]?.state.startsWith("ticket") === true && attempts.length === 2,
         `chat: after 4001 it went straight to ticket, no backoff: attempt ${attempts[1]}, fresh ticket requested ${duration(refreshAfter)} after the refused upgrade`,
         `chat: after 4001 the machine went to ${afterCloses[1]?.state} (attempts ${attempts.join(", ")}), expected ticket at once`,
       );
@@ -405,6 +407,38 @@ async function runEmbedded(ids: Ids): Promise<boolean> {
       );
       check(recordsOn(transcriptPath).length === upgradesBefore, "transcript: no reconnect attempt after the terminal close");
       check(client.websocket.connectionCount === 1 && chat!.isOpen, "chat: still open; connectionCount is 1");
+    });
+
+    await scenario.step("Misconfigured endpoint: connect rejects with TicketError 404 in < 1 s", async () => {
+      const wrongApiUrl = `${server.apiUrl}/api/v2`;
+      log("demo", `a second client with a wrong apiUrl: ${wrongApiUrl}`);
+      let ticketRequests = 0;
+      const countingFetch: typeof fetch = (input, init) => {
+        ticketRequests += 1;
+        return fetch(input, init);
+      };
+      const misconfigured = createClient({ apiUrl: wrongApiUrl, getAuthToken: () => token, WebSocket, fetch: countingFetch, ...DEMO_TIMING });
+      const startedAt = now();
+      const error = await misconfigured.websocket.connectToChat(ids.chatId).then(
+        () => undefined,
+        (rejection: unknown) => rejection,
+      );
+      const took = now() - startedAt;
+      log("demo", error ? `connect rejected after ${duration(took)}: ${describeError(error)}` : "connect resolved");
+      await sleep(400); // several backoff delays: a retry would show up
+      check(
+        error instanceof TicketError && error.status === 404 && took < 1000,
+        `connect() rejected with TicketError 404 after ${duration(took)}, at the first answer`,
+        `connect() ${error ? `rejected with ${describeError(error)}` : "resolved"} after ${duration(took)}, expected TicketError 404 in < 1 s`,
+      );
+      check(
+        error instanceof Error && error.message.includes(chatPath) && error.message.includes("404") && !/ticket=/.test(error.message),
+        "its message names the socket path and the status, and no ticket",
+      );
+      check(
+        ticketRequests === 1 && misconfigured.websocket.connectionCount === 0,
+        "one ticket request, no retry; the socket is closed",
+      );
     });
 
     await scenario.step("closeAll(): everything closes, nothing reconnects", async () => {
@@ -531,6 +565,7 @@ async function runRemote(apiUrl: string, wsUrl: string | undefined, token: strin
       "The server rejects a ticket (4001)",
       "The server restarts",
       "Terminal rejections (4004, 1008, 4003)",
+      "Misconfigured endpoint (TicketError 404)",
     ]) {
       scenario.skip(title, NO_CONTROLS);
     }

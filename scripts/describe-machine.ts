@@ -138,11 +138,16 @@ function transitionsOf(node: AnyStateNode): TransitionInfo[] {
     if (eventType.startsWith("xstate.after.")) continue; // listed from `node.after`, with the delay's name
     const done = /^xstate\.done\.actor\.(.+)$/.exec(eventType);
     const error = /^xstate\.error\.actor\.(.+)$/.exec(eventType);
+    // `timer.<delay>`: an event the machine schedules for itself with a named delay.
+    const timer = /^timer\.(.+)$/.exec(eventType);
+    const delays = (node.machine.implementations.delays ?? {}) as Record<string, unknown>;
     const [kind, trigger]: [TriggerKind, string] = done
       ? ["done", `${invokes.get(done[1]!) ?? done[1]} done`]
       : error
         ? ["error", `${invokes.get(error[1]!) ?? error[1]} error`]
-        : ["event", eventType];
+        : timer && timer[1]! in delays
+          ? ["after", `after ${timer[1]}`]
+          : ["event", eventType];
     for (const transition of transitions) add(transition, kind, trigger);
   }
   for (const transition of node.after) add(transition, "after", `after ${delayName(transition.delay)}`);

@@ -1,8 +1,9 @@
 /**
  * Mutation check of the model-based suite (`npm run test:mutations`).
  *
- * Applies deliberate faults to a copy of the connection machine, one at a time, runs
- * `tests/model/` against each copy, and expects the suite to fail. The paths and the
+ * Applies deliberate faults to a copy of the connection machine (or of the protocol, the
+ * socket actor or the manager around it), one at a time, runs `tests/model/` against
+ * each copy, and expects the suite to fail. The paths and the
  * coverage are generated from the (mutated) machine itself, so a mutant dies only when
  * the protocol oracle, the property invariants, or the driver's checks catch what it does.
  *
@@ -24,7 +25,9 @@ interface Mutant {
   name: string;
   /** What the fault does, in words. */
   fault: string;
-  /** Matched exactly once in the machine's source. */
+  /** The file to mutate. @default the machine */
+  file?: string;
+  /** Matched exactly once in the file's source. */
   find: RegExp | string;
   replace: string;
 }
@@ -81,26 +84,26 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-announce-on-refresh",
     fault: "a 4001 refresh does not announce its attempt on onReconnecting",
-    find: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt", "announceAttempt"] },`,
-    replace: `{ guard: "canRetry", target: "ticket", actions: ["countAttempt"] },`,
+    find: `{ guard: "canRetry", target: "starting", actions: ["countAttempt", "announceAttempt"] },`,
+    replace: `{ guard: "canRetry", target: "starting", actions: ["countAttempt"] },`,
   },
   {
     name: "backoff-ignores-wake",
     fault: "a socket waiting out its backoff ignores visibilitychange/online",
-    find: `on: { "connection.wake": { target: "ticket", actions: "announceAttempt" } },`,
+    find: `on: { "connection.wake": { target: "starting", actions: "announceAttempt" } },`,
     replace: "",
   },
   {
     name: "no-open-confirmation",
     fault: "the open connection is never announced as established (connect() never resolves)",
-    find: `"socket.confirmed": { actions: "announceEstablished" },`,
-    replace: `"socket.confirmed": {},`,
+    find: `actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"],`,
+    replace: `actions: ["countConnection", "cancelOpenTimeout"],`,
   },
   {
     name: "confirm-without-asking",
     fault: "the confirmation window announces established without asking the socket: a refusal whose close frame is in resolves connect()",
     find: `openConfirmation: { actions: "confirmSocket" },`,
-    replace: `openConfirmation: { actions: "announceEstablished" },`,
+    replace: `openConfirmation: { target: "open", actions: ["announceEstablished", "countConnection", "cancelOpenTimeout"] },`,
   },
   {
     name: "no-close-timeout",
@@ -123,7 +126,7 @@ const MUTANTS: Mutant[] = [
   {
     name: "handshake-never-opens",
     fault: "the handshake state drops socket.open: an accepted socket is never open",
-    find: `on: { "socket.open": { target: "open" } },`,
+    find: `on: { "socket.open": { target: "confirming" } },`,
     replace: "",
   },
   {
@@ -137,6 +140,57 @@ const MUTANTS: Mutant[] = [
     fault: "the re-ping after a late timeout honours late timeouts too: a dead link in a busy process is never dropped",
     find: `after: { heartbeatTimeout: { target: "#connection.socket.dropping" } },`,
     replace: `after: { heartbeatTimeout: [{ guard: "wasTimerLate", target: "repinging", reenter: true }, { target: "#connection.socket.dropping" }] },`,
+  },
+  {
+    name: "4xx-retried",
+    fault: "a ticket endpoint answering 404 (a wrong apiUrl) is retried like a 5xx instead of closing",
+    file: "machines/protocol.ts",
+    find: "return status >= 400 && status < 500 && status !== 408 && status !== 429;",
+    replace: "return status === 401 || status === 403;",
+  },
+  {
+    name: "open-before-confirmation",
+    fault: "an accepted upgrade shows as open before it is confirmed: a refusal flashes open",
+    find: /(\/\/ Not `open` to the public: a refusal never shows as open; sends queue meanwhile\.\s*)tags: \["attempt"\],/,
+    replace: `$1tags: ["open"],`,
+  },
+  {
+    name: "first-frame-does-not-confirm",
+    fault: "the server's first frame does not confirm the connection: a greeting server waits out the window",
+    file: "machines/connection.actors.ts",
+    find: "if (unconfirmed) confirm();",
+    replace: "",
+  },
+  {
+    name: "openTimeout-ignored",
+    fault: "openTimeout never closes the socket: connect() on a misconfigured endpoint waits forever",
+    find: /"timer\.openTimeout": \{[^}]*\},/,
+    replace: "",
+  },
+  {
+    name: "token-timeout-as-ticket-timeout",
+    fault: "a token provider that never settles is reported as a ticket request that timed out",
+    find: `actions: ["recordTokenTimeout", "reportFailure"]`,
+    replace: `actions: ["recordTicketTimeout", "reportFailure"]`,
+  },
+  {
+    name: "replacement-without-close",
+    fault: "a socket replaced by one of the same key is destroyed silently: its listeners never see closed",
+    file: "src/manager.ts",
+    find: "older[retireSocket]();",
+    replace: "older.destroy();",
+  },
+  {
+    name: "params-not-re-evaluated",
+    fault: "a params function is called for the first attempt only; reconnects reuse its result",
+    find: `hasParamsFunction: ({ context }) => typeof context.settings.params === "function",`,
+    replace: `hasParamsFunction: ({ context }) => typeof context.settings.params === "function" && context.attemptParams === undefined,`,
+  },
+  {
+    name: "onOpen-downtime-wrong",
+    fault: "onOpen's downtime does not count from the drop (the drop is never noted)",
+    find: `exit: "noteDropped",`,
+    replace: "",
   },
   {
     name: "clock-jump-ignored",
@@ -211,11 +265,10 @@ function main(): number {
   const bail = !args.includes("--full");
   const filter = args.find((arg) => !arg.startsWith("--"));
   const selected = MUTANTS.filter((mutant) => !filter || mutant.name.includes(filter));
-  const original = readFileSync(join(root, MACHINE), "utf8");
   const dir = prepareCopy();
   const started = Date.now();
   try {
-    console.log(`mutation check: ${selected.length} mutants of ${MACHINE}, suite tests/model/ (${bail ? "first failure" : "full runs"})`);
+    console.log(`mutation check: ${selected.length} mutants (of ${MACHINE} unless named), suite tests/model/ (${bail ? "first failure" : "full runs"})`);
     const baseline = runSuite(dir, true);
     if (!baseline.passed) {
       console.error("the unmutated suite does not pass; fix that first:");
@@ -225,13 +278,15 @@ function main(): number {
     let killed = 0;
     const problems: string[] = [];
     for (const mutant of selected) {
+      const file = mutant.file ?? MACHINE;
+      const original = readFileSync(join(root, file), "utf8");
       const mutated = applyMutant(original, mutant);
       if (mutated === undefined) {
         problems.push(mutant.name);
         console.log(`  NOT APPLIED  ${mutant.name}: its pattern no longer matches exactly once (update scripts/mutations.ts)`);
         continue;
       }
-      writeFileSync(join(dir, MACHINE), mutated);
+      writeFileSync(join(dir, file), mutated);
       const t0 = Date.now();
       const result = runSuite(dir, bail);
       const seconds = ((Date.now() - t0) / 1000).toFixed(1);
@@ -250,7 +305,7 @@ function main(): number {
           console.log(`                 (${result.failures.length} failing tests in ${files.join(", ")})`);
         }
       }
-      writeFileSync(join(dir, MACHINE), original);
+      writeFileSync(join(dir, file), original);
     }
     const total = ((Date.now() - started) / 1000).toFixed(0);
     console.log(`mutants killed: ${killed}/${selected.length} in ${total}s${problems.length ? `; not killed: ${problems.join(", ")}` : ""}`);

@@ -38,3 +38,38 @@ export function watchEnvironment(wake: () => void): () => void {
     windowTarget?.removeEventListener("online", onOnline);
   };
 }
+
+interface SharedWatch {
+  readonly wakers: Set<() => void>;
+  readonly remove: () => void;
+}
+
+/** One page watch per owner (a client's runtime), shared by its sockets. */
+const sharedWatches = new WeakMap<object, SharedWatch>();
+
+/**
+ * `watchEnvironment` shared by every socket of one owner (a client): one `visibilitychange`
+ * and one `online` listener however many sockets it has, added with its first socket and
+ * removed when its last one leaves. Returns this socket's leave, idempotent.
+ */
+export function joinEnvironmentWatch(owner: object, wake: () => void): () => void {
+  let watch = sharedWatches.get(owner);
+  if (!watch) {
+    const wakers = new Set<() => void>();
+    const remove = watchEnvironment(() => {
+      for (const waker of [...wakers]) waker();
+    });
+    if (remove === noop) return noop;
+    watch = { wakers, remove };
+    sharedWatches.set(owner, watch);
+  }
+  const joined = watch;
+  // A socket's own function, so the same socket joining twice still leaves once per join.
+  const waker = () => wake();
+  joined.wakers.add(waker);
+  return () => {
+    if (!joined.wakers.delete(waker) || joined.wakers.size > 0) return;
+    joined.remove();
+    if (sharedWatches.get(owner) === joined) sharedWatches.delete(owner);
+  };
+}

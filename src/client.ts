@@ -51,6 +51,38 @@ function checkUrl(name: string, value: unknown, protocols: string[]): string {
   return value;
 }
 
+/** The running Node.js version, e.g. `20.11.1`; `undefined` in browsers and other runtimes. */
+function nodeVersion(): string | undefined {
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  const isBrowser = typeof (globalThis as { document?: unknown }).document !== "undefined";
+  return isBrowser ? undefined : process?.versions?.node;
+}
+
+/** What to do about a missing `WebSocket`, for the runtime at hand. */
+function missingWebSocket(): string {
+  const node = nodeVersion();
+  if (node) {
+    return (
+      `sockstate: no WebSocket available: Node.js ${node} has no global WebSocket (it has one from Node 22 on). ` +
+      "Run node with --experimental-websocket, or pass `WebSocket` from the `ws` package: " +
+      'import { WebSocket } from "ws"; createClient({ apiUrl, WebSocket })'
+    );
+  }
+  return (
+    "sockstate: no WebSocket available: globalThis.WebSocket is missing in this runtime. " +
+    "Pass a WebSocket constructor as `WebSocket` to createClient (in a browser, check that the code runs on the page, not in a context without WebSocket)"
+  );
+}
+
+/** What to do about a missing `fetch`, for the runtime at hand. */
+function missingFetch(): string {
+  const node = nodeVersion();
+  if (node) {
+    return `sockstate: no fetch available: Node.js ${node} has no global fetch (sockstate needs Node.js 20 or later). Upgrade Node.js, or pass \`fetch\` to createClient`;
+  }
+  return "sockstate: no fetch available: globalThis.fetch is missing in this runtime. Pass a fetch implementation as `fetch` to createClient";
+}
+
 /** Creates a client. Throws a `TypeError` that says what is missing or invalid. */
 export function createClient(options: ClientOptions): Client {
   if (options === null || typeof options !== "object") {
@@ -61,13 +93,11 @@ export function createClient(options: ClientOptions): Client {
   const resolvedWsUrl = wsUrl === undefined ? deriveWsUrl(apiUrl) : checkUrl("wsUrl", wsUrl, ["ws:", "wss:", "http:", "https:"]);
   const fetchImpl = fetch ?? (globalThis as { fetch?: typeof globalThis.fetch }).fetch;
   if (typeof fetchImpl !== "function") {
-    throw new TypeError("sockstate: no fetch available: pass `fetch` to createClient (globalThis.fetch is missing)");
+    throw new TypeError(missingFetch());
   }
   const WebSocketImpl = (WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor | undefined;
   if (typeof WebSocketImpl !== "function") {
-    throw new TypeError(
-      "sockstate: no WebSocket available: pass `WebSocket` to createClient (e.g. from the `ws` package); globalThis.WebSocket is missing",
-    );
+    throw new TypeError(missingWebSocket());
   }
   if (getAuthToken !== undefined && typeof getAuthToken !== "function") {
     throw new TypeError(`sockstate: getAuthToken must be a function, got ${describe(getAuthToken)}`);

@@ -36,3 +36,28 @@ export function createDebugInspector(key: string, debug: true | DebugLogger): (e
     });
   };
 }
+
+/** `TicketError status 404`, `ConnectionRejectedError code 4003`, or just the name. */
+function errorDetails(error: unknown): { name: string; status?: number; code?: number; message: string } {
+  if (error instanceof Error) {
+    const { status, code } = error as { status?: unknown; code?: unknown };
+    return {
+      name: error.name,
+      ...(typeof status === "number" ? { status } : {}),
+      ...(typeof code === "number" ? { code } : {}),
+      message: redactTicket(error.message),
+    };
+  }
+  const message = (error as { message?: unknown } | null)?.message;
+  return { name: "Event", message: typeof message === "string" ? redactTicket(message) : "WebSocket error event" };
+}
+
+/** Logs each error a socket reports on `onError`: its name, status or code, and message. */
+export function createDebugErrorLogger(key: string, debug: true | DebugLogger): (error: unknown) => void {
+  const log: DebugLogger = debug === true ? (message, details) => console.debug(message, details) : debug;
+  return (error) => {
+    const details = errorDetails(error);
+    const number = details.status !== undefined ? ` status ${details.status}` : details.code !== undefined ? ` code ${details.code}` : "";
+    log(`sockstate ${key}: error ${details.name}${number}: ${details.message}`, { key, error: details });
+  };
+}

@@ -6,7 +6,7 @@ export { createClient } from "./client";
 export type { Client, ClientOptions } from "./client";
 export { WebSocketManager } from "./manager";
 export { ManagedWebSocket } from "./managed-socket";
-export type { ChatWebSocket } from "./managed-socket";
+export type { ChatWebSocket, OpenInfo } from "./managed-socket";
 export type { Emitter, Listener } from "./emitter";
 export {
   ConnectionRejectedError,
@@ -23,6 +23,9 @@ export type { DataOf, EventIdSelector, SocketOptionsWithSchema } from "./data-ch
 export type { StandardSchemaV1 } from "../machines/standard-schema";
 export type {
   AuthTokenProvider,
+  ParamsContext,
+  ParamsOption,
+  QueryParams,
   SendData,
   WebSocketConstructor,
   WebSocketLike,

@@ -15,9 +15,9 @@ import type {
   SocketTransport,
   WebSocketState,
 } from "../machines/connection.types";
-import { watchEnvironment } from "./browser";
+import { joinEnvironmentWatch } from "./browser";
 import { joinSharedSystem, leaveSharedSystem, type SharedSystem } from "./shared-systems";
-import { createDebugInspector } from "./debug";
+import { createDebugErrorLogger, createDebugInspector } from "./debug";
 import { type Emitter, EventEmitter, reportListenerError } from "./emitter";
 import { QueueFullError, SocketClosedError } from "../machines/connection.errors";
 import type { ConnectionSettings, InspectOption, ResolvedSocketOptions } from "./options";
@@ -42,6 +42,12 @@ export interface ManagedWebSocketInit {
   /** Called once when the socket reaches `closed`. */
   onClosed?: (socket: ManagedWebSocket) => void;
 }
+
+/**
+ * The manager's way to replace a socket (docs/protocol.md §2): `close()`, and once its
+ * listeners have seen `closed`, `destroy()`. A symbol, so it is no public method.
+ */
+export const retireSocket = Symbol("sockstate.retire");
 
 /** Shared memory: browsers refuse to send it, and Node's own `WebSocket` sends it as text. */
 const isShared = (data: unknown): boolean =>
@@ -146,6 +152,16 @@ class FacadePort implements SocketPort {
   }
 }
 
+/** What `onOpen` tells: a connection became open (confirmed). */
+export interface OpenInfo {
+  /** `false` the first time, `true` for every later connection. */
+  reconnected: boolean;
+  /** The attempt that succeeded: `0` the first time, `n` for reconnect attempt `n`. */
+  attempt: number;
+  /** Ms since the previous connection dropped; `0` the first time. */
+  downtime: number;
+}
+
 /** One managed connection (docs/protocol.md §4). `ChatWebSocket` is the same type. */
 export class ManagedWebSocket<T = unknown> {
   /** The manager key, e.g. `chat:abc`. */
@@ -158,6 +174,7 @@ export class ManagedWebSocket<T = unknown> {
   readonly #states = new EventEmitter<WebSocketState>();
   readonly #reconnects = new EventEmitter<number>();
   readonly #errors = new EventEmitter<Event | Error>();
+  readonly #opens = new EventEmitter<OpenInfo>();
   readonly #maxQueued: number;
   readonly #ready: Promise<ManagedWebSocket>;
   readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
@@ -167,6 +184,9 @@ export class ManagedWebSocket<T = unknown> {
   #queue: SendData[] = [];
   #lastState: WebSocketState = "connecting";
   #unwatchEnvironment: () => void;
+  /** Replaced by a newer socket of the same key: destroyed once its listeners saw `closed`. */
+  #retiring = false;
+  readonly #debugError: ((error: unknown) => void) | undefined;
   /** The shared actor system this socket joined, until it closes; none for an inspected socket. */
   #system: SharedSystem | undefined = undefined;
 
@@ -178,6 +198,11 @@ export class ManagedWebSocket<T = unknown> {
   readonly onReconnecting: Emitter<number> = this.#reconnects;
   /** Socket error events and the errors of docs/protocol.md §7. */
   readonly onError: Emitter<Event | Error> = this.#errors;
+  /**
+   * A connection became open (confirmed), after queued messages were flushed: where an
+   * app fetches what it missed (`reconnected`, `downtime`).
+   */
+  readonly onOpen: Emitter<OpenInfo> = this.#opens;
 
   /** @internal Created by the manager's `connect*` and `open`. */
   constructor(init: ManagedWebSocketInit) {
@@ -195,6 +220,7 @@ export class ManagedWebSocket<T = unknown> {
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
+    this.#debugError = debug ? createDebugErrorLogger(init.key, debug) : undefined;
     const inspect =
       debugInspect || userInspect
         ? (event: InspectionEvent) => {
@@ -227,16 +253,18 @@ export class ManagedWebSocket<T = unknown> {
     this.#actor.on("*", (event) => {
       switch (event.type) {
         case "established":
-          // The machine announces only a socket still OPEN after the confirmation window.
-          // Queued messages wait for the server to accept the connection: flushed into a
-          // connection that is refused at once (4001, 4003, …) they would be lost unreported.
+          // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
+          // the server to accept it: flushed into a connection that is refused at once
+          // (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();
           this.#settle(this);
+          this.#opens.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
           break;
         case "reconnecting":
           this.#reconnects.emit(event.attempt);
           break;
         case "error":
+          if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
           this.#errors.emit(event.error as Event | Error);
           break;
       }
@@ -249,7 +277,7 @@ export class ManagedWebSocket<T = unknown> {
         this.#finish(error);
       },
     );
-    this.#unwatchEnvironment = watchEnvironment(() => this.#actor.send({ type: "connection.wake" }));
+    this.#unwatchEnvironment = joinEnvironmentWatch(init.runtime, () => this.#actor.send({ type: "connection.wake" }));
     this.#actor.start();
   }
 
@@ -274,9 +302,9 @@ export class ManagedWebSocket<T = unknown> {
   }
 
   /**
-   * Resolves with this socket once its first connection is open (and was not closed by
-   * the server within `OPEN_CONFIRMATION_DELAY` ms); rejects with the error that ended
-   * it if the socket closes before.
+   * Resolves with this socket once its first connection is open (confirmed: the first
+   * frame arrived, or it stayed open `OPEN_CONFIRMATION_DELAY` ms without a close);
+   * rejects with the error that ended it if the socket closes before.
    */
   get ready(): Promise<ManagedWebSocket<T>> {
     return this.#ready as Promise<ManagedWebSocket<T>>;
@@ -299,11 +327,11 @@ export class ManagedWebSocket<T = unknown> {
   }
 
   /**
-   * Sends now when open. Otherwise queues, in order: while connecting or reconnecting,
-   * while earlier queued messages still wait for the open to be confirmed
-   * (`OPEN_CONFIRMATION_DELAY`), and when the server's close frame already arrived.
-   * Throws `QueueFullError` when the queue is full and `SocketClosedError` when
-   * closing or closed.
+   * Sends now when open. Otherwise queues, in order: while connecting or reconnecting
+   * (a connection waiting to be confirmed included), and when the server's close frame
+   * already arrived. Queued messages are flushed once, in order, when a connection is
+   * confirmed. Throws `QueueFullError` when the queue is full and `SocketClosedError`
+   * when closing or closed.
    */
   send(data: SendData): void {
     if (!isSendable(data)) {
@@ -315,9 +343,9 @@ export class ManagedWebSocket<T = unknown> {
     if (state === "closing" || state === "closed") {
       throw new SocketClosedError(`cannot send: the socket is ${state}`);
     }
-    // Straight to the socket only while it is really open and nothing queued is waiting
-    // for the confirmation (order); a socket that already got the server's close frame
-    // (CLOSING) would drop the message silently, so it is queued for the next connection.
+    // Straight to the socket only while it is really open and nothing queued waits before
+    // it (order); a socket that already got the server's close frame (CLOSING) would drop
+    // the message silently, so it is queued for the next connection.
     const transport = this.#port.transport;
     if (state === "open" && this.#queue.length === 0 && transport?.readyState === OPEN) {
       transport.send(data);
@@ -352,10 +380,18 @@ export class ManagedWebSocket<T = unknown> {
     this.#port.clearData();
     this.#states.clear();
     this.#reconnects.clear();
+    this.#opens.clear();
     this.close();
     // After close(): a listener that sends from here is told the socket is closing.
     this.#dropQueue();
     this.#errors.clear();
+  }
+
+  /** Closes as by `close()`; once its listeners have seen `closed`, removes them (`destroy()`). */
+  [retireSocket](): void {
+    this.#retiring = true;
+    if (this.#actor.getSnapshot().status !== "active") this.destroy();
+    else this.close();
   }
 
   #flushQueue(): void {
@@ -387,6 +423,7 @@ export class ManagedWebSocket<T = unknown> {
     this.#lastState = state;
     if (state === "closed") this.#finish(snapshot.context.error);
     this.#states.emit(state);
+    if (state === "closed" && this.#retiring) this.destroy();
   }
 
   #joinSystem(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {

@@ -2,7 +2,7 @@
 import { buildSocketUrl, noop } from "../machines/connection.utils";
 import { requestTicket, ticketTimedOut } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
-import { ManagedWebSocket } from "./managed-socket";
+import { ManagedWebSocket, retireSocket } from "./managed-socket";
 import type { StandardSchemaV1 } from "../machines/standard-schema";
 import type { SocketOptionsWithSchema } from "./data-channel";
 import {
@@ -62,6 +62,7 @@ export class WebSocketManager {
   /** Forgets a closed socket, unless its key already belongs to a replacement. One function for all sockets. */
   readonly #release = (closed: ManagedWebSocket): void => {
     if (this.#sockets.get(closed.key) === closed) this.#sockets.delete(closed.key);
+    this.#replaced.delete(closed);
   };
   /**
    * The client's defaults, resolved (and copied) once when the client is created: shared,
@@ -70,15 +71,20 @@ export class WebSocketManager {
   readonly #defaults: ResolvedSocketOptions;
   /** `#defaults` as the machine takes them: one settings object for all those sockets. */
   readonly #defaultSettings: ConnectionSettings;
+  /** The same for `open()`, which never applies `openTimeout`. */
+  readonly #defaultUnboundedSettings: ConnectionSettings;
   readonly #sockets = new Map<string, ManagedWebSocket>();
+  /** Sockets replaced by a newer one of their key that are still closing: `closeAll()` closes them too. */
+  readonly #replaced = new Set<ManagedWebSocket>();
 
   /** @internal Created by `createClient`. */
   constructor(config: ManagerConfig) {
     this.#config = config;
     const defaults = resolveSocketOptions(config.defaults);
-    Object.freeze(defaults.params);
+    if (typeof defaults.params !== "function") Object.freeze(defaults.params);
     this.#defaults = Object.freeze(defaults);
     this.#defaultSettings = Object.freeze(toConnectionSettings(this.#defaults));
+    this.#defaultUnboundedSettings = Object.freeze({ ...this.#defaultSettings, openTimeout: 0 });
   }
 
   /** Sockets of this manager that are not yet `closed`. */
@@ -95,7 +101,7 @@ export class WebSocketManager {
   connectToChat(chatId: string, options?: SocketOptions): Promise<ManagedWebSocket> {
     return settle(() => {
       const id = requireId("chatId", chatId);
-      return this.open(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`);
+      return this.#open(`/ws/chat/${encodeURIComponent(id)}`, options, `chat:${id}`, true);
     });
   }
 
@@ -110,47 +116,59 @@ export class WebSocketManager {
     return settle(() => {
       const workspace = requireId("workspaceId", workspaceId);
       const transcript = requireId("transcriptId", transcriptId);
-      return this.open(
+      return this.#open(
         `/ws/workspaces/${encodeURIComponent(workspace)}/transcripts/${encodeURIComponent(transcript)}`,
         options,
         `transcript:${workspace}/${transcript}`,
+        true,
       );
     });
   }
 
   /**
    * Opens a managed socket on `path` (must start with `/`). `key` names it in the
-   * manager (default `path`); an older socket with the same key is closed and
-   * destroyed first. Resolves once the first connection is open; rejects with the
-   * error that ended it if the socket closes before ever opening. With a `schema` option
-   * the socket's `onData` values have the schema's output type.
+   * manager (default `path`); an older socket with the same key is replaced: closed as
+   * by `close()` (its listeners see `closing` and `closed`), then destroyed. Resolves
+   * once the first connection is open; rejects with the error that ended it if the
+   * socket closes before ever opening, and with `ConnectTimeoutError` when it is not
+   * open within `openTimeout`. With a `schema` option the socket's `onData` values have
+   * the schema's output type.
    */
   connect<S extends StandardSchemaV1>(path: string, options: SocketOptionsWithSchema<S>, key?: string): Promise<ManagedWebSocket<StandardSchemaV1.InferOutput<S>>>;
   connect(path: string, options?: SocketOptions, key?: string): Promise<ManagedWebSocket>;
   connect(path: string, options?: SocketOptions, key: string = path): Promise<ManagedWebSocket> {
-    return settle(() => this.open(path, options, key));
+    return settle(() => this.#open(path, options, key, true));
   }
 
   /**
    * Like `connect()`, but returns the socket at once (state `connecting`) instead of
-   * waiting for it to open; `socket.ready` is the promise `connect()` returns.
+   * waiting for it to open, and without `openTimeout`: it keeps trying under its own
+   * reconnection policy. `socket.ready` settles as `connect()`'s promise would, unbounded.
    * Throws synchronously on bad arguments. With a `schema` option the socket's `onData`
    * values have the schema's output type.
    */
   open<S extends StandardSchemaV1>(path: string, options: SocketOptionsWithSchema<S>, key?: string): ManagedWebSocket<StandardSchemaV1.InferOutput<S>>;
   open(path: string, options?: SocketOptions, key?: string): ManagedWebSocket;
   open(path: string, options?: SocketOptions, key: string = path): ManagedWebSocket {
+    return this.#open(path, options, key, false);
+  }
+
+  #open(path: string, options: SocketOptions | undefined, key: string, bounded: boolean): ManagedWebSocket {
     checkPath(path);
     if (typeof key !== "string" || key === "") throw new TypeError("sockstate: key must be a non-empty string");
     validateSocketOptions(options, "socket options");
     const own = hasOwnSettings(options);
     const resolved = own ? resolveSocketOptions(this.#defaults, options) : this.#defaults;
-    // One live socket per key. destroy() reports queued messages to onError listeners,
-    // which may open this key again themselves: loop until the key is free.
+    // One live socket per key. The older one stops counting at once; closing it may report
+    // queued messages to onError listeners, which may open this key again themselves:
+    // loop until the key is free.
     for (let older = this.#sockets.get(key); older; older = this.#sockets.get(key)) {
       this.#sockets.delete(key);
-      older.destroy();
+      this.#replaced.add(older);
+      older[retireSocket]();
     }
+    const settings = own ? toConnectionSettings(resolved) : bounded ? this.#defaultSettings : this.#defaultUnboundedSettings;
+    if (own && !bounded) settings.openTimeout = 0;
 
     const { apiUrl, wsUrl, runtime } = this.#config;
     const socket = new ManagedWebSocket({
@@ -158,9 +176,10 @@ export class WebSocketManager {
       path,
       apiUrl,
       wsUrl,
-      url: buildSocketUrl(wsUrl, path, resolved.params),
+      // With a params function the URL shows none: each attempt computes its own.
+      url: buildSocketUrl(wsUrl, path, typeof resolved.params === "function" ? {} : resolved.params),
       options: resolved,
-      settings: own ? toConnectionSettings(resolved) : this.#defaultSettings,
+      settings,
       runtime,
       onClosed: this.#release,
     });
@@ -181,7 +200,7 @@ export class WebSocketManager {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = ticketTimedOut(timeout);
+        const error = ticketTimedOut(timeout, path);
         reject(error);
         controller.abort(error);
       }, timeout);
@@ -195,9 +214,12 @@ export class WebSocketManager {
     }
   }
 
-  /** Closes every socket this manager opened; `connectionCount` is 0 when it returns and pending `connect*` promises reject. */
+  /**
+   * Closes every socket this manager opened, replaced ones still closing included;
+   * `connectionCount` is 0 when it returns and pending `connect*` promises reject.
+   */
   closeAll(): void {
-    const sockets = [...this.#sockets.values()];
+    const sockets = [...this.#sockets.values(), ...this.#replaced];
     this.#sockets.clear();
     for (const socket of sockets) socket.close();
   }

@@ -1,5 +1,6 @@
 import type { InspectionEvent, Observer } from "xstate";
-import type { ConnectionSettings } from "../machines/connection.types";
+import type { ConnectionSettings, ParamsOption } from "../machines/connection.types";
+import { queryParamsProblem } from "../machines/connection.utils";
 import type { StandardSchemaV1 } from "../machines/standard-schema";
 import { type EventIdSelector, validateDataOptions } from "./data-channel";
 
@@ -46,12 +47,22 @@ export interface SocketOptions {
    */
   heartbeatTimeout?: number;
   /**
-   * Ms a connection attempt may take before it is abandoned and retried: the ticket
-   * request and the WebSocket handshake each get this long. Also bounds how long a
+   * Ms a connection attempt may take before it is abandoned and retried: `getAuthToken`,
+   * the ticket request and the WebSocket handshake each get this long. Also bounds how long a
    * requested close waits for the server's close frame. At least 1.
    * @default 10000
    */
   connectTimeout?: number;
+  /**
+   * Ms `connect*` waits for the first connection to be open (confirmed, see `state`)
+   * before it closes the socket and rejects with `ConnectTimeoutError`, whose `cause` is
+   * the last failure (a `TicketError`, a `{ code, reason, wasClean }` close, a network
+   * error). So a misconfigured endpoint, a token provider that throws or a server that is
+   * down is an error the `await` can catch, never a promise that waits forever. Does not
+   * apply to `open()`, nor after the first open. `0` waits as long as the policy retries.
+   * @default 30000
+   */
+  openTimeout?: number;
   /**
    * Bound of the outgoing queue while the socket is not open. `send()` beyond it throws
    * `QueueFullError`; nothing is dropped silently.
@@ -59,10 +70,15 @@ export interface SocketOptions {
    */
   maxQueuedMessages?: number;
   /**
-   * Extra query parameters on the socket URL, URI-encoded after the ticket.
+   * Extra query parameters on the socket URL, URI-encoded after the ticket. Or a function
+   * `({ attempt, lastEventId }) => params` (sync or async), called before every attempt's
+   * ticket request (`attempt` 0 for the first connection, `n` for reconnect attempt `n`),
+   * so each attempt can say where to resume. It gets `connectTimeout` ms; one that throws,
+   * rejects, is too slow or returns unusable params (a `ticket` key included) fails the
+   * attempt: reported on `onError`, retried with backoff.
    * @default {}
    */
-  params?: Record<string, string | number | boolean>;
+  params?: ParamsOption;
   /**
    * `true` logs every event the socket's machine handles, with the state it is then in,
    * with `console.debug`; a function receives `(message, details)` instead. Tickets never
@@ -107,8 +123,9 @@ export const DEFAULT_SOCKET_OPTIONS: Readonly<
   heartbeatInterval: 25000,
   heartbeatTimeout: 10000,
   connectTimeout: 10000,
+  openTimeout: 30000,
   maxQueuedMessages: 100,
-  params: Object.freeze({}) as Record<string, string | number | boolean>,
+  params: Object.freeze({}) as ParamsOption,
   debug: false,
 });
 
@@ -118,6 +135,7 @@ const NON_NEGATIVE_NUMBERS = [
   "heartbeatInterval",
   "heartbeatTimeout",
   "connectTimeout",
+  "openTimeout",
 ] as const;
 const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as const;
 /** A timeout of 0 would fail every attempt (or drop after every ping): at least 1 ms. */
@@ -185,16 +203,9 @@ export function validateSocketOptions(
     }
   }
   const params = record.params;
-  if (params !== undefined) {
-    if (params === null || typeof params !== "object" || Array.isArray(params)) {
-      throw new TypeError(`sockstate: params must be an object of strings, numbers or booleans, got ${describe(params)}`);
-    }
-    for (const [key, value] of Object.entries(params)) {
-      if (!["string", "number", "boolean"].includes(typeof value)) {
-        throw new TypeError(`sockstate: params.${key} must be a string, number or boolean, got ${describe(value)}`);
-      }
-      if (key === "ticket") throw new TypeError("sockstate: params.ticket is reserved for the connection ticket");
-    }
+  if (params !== undefined && typeof params !== "function") {
+    const problem = queryParamsProblem(params, "params");
+    if (problem) throw new TypeError(`sockstate: ${problem} (or a function that returns them)`);
   }
   const debug = record.debug;
   if (debug !== undefined && typeof debug !== "boolean" && typeof debug !== "function") {
@@ -216,7 +227,7 @@ export function resolveSocketOptions(...layers: Array<SocketOptions | undefined>
       if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as unknown as Record<string, unknown>)[name] = value;
     }
   }
-  resolved.params = { ...resolved.params };
+  if (typeof resolved.params !== "function") resolved.params = { ...resolved.params };
   return resolved;
 }
 

@@ -130,7 +130,7 @@ class Diagram {
   /**
    * The arrows of the transition that took the machine from `previous` to `next` on
    * `eventType`: an arrow from `previous` (or an ancestor) on that event into `next` (or
-   * an ancestor), possibly through a transient state's `always` arrow.
+   * an ancestor), possibly through the `always` arrows of transient states on the way.
    */
   taken(previous: string | undefined, next: string, eventType: string): string[] {
     if (previous === undefined) return eventType === "xstate.init" && this.#edges[0] ? [this.#edges[0].id] : [];
@@ -140,9 +140,17 @@ class Diagram {
     for (const edge of [...this.#edges].sort((a, b) => depth(b) - depth(a))) {
       if (edge.eventType !== eventType || edge.from === undefined || !isWithin(previous, edge.from) || edge.to === undefined) continue;
       if (into(edge)) return [edge.id];
-      if (this.#transient.has(edge.to)) {
-        const hop = this.#edges.find((next) => next.from === edge.to && next.eventType === "" && into(next));
-        if (hop) return [edge.id, hop.id];
+      const taken = [edge.id];
+      for (let at: string | undefined = edge.to; at !== undefined && this.#transient.has(at); ) {
+        const from: string = at;
+        const onward = (hop: PageConfig["edges"][number]) => hop.to !== undefined && (into(hop) || this.#transient.has(hop.to));
+        const hop: PageConfig["edges"][number] | undefined = this.#edges.find(
+          (candidate) => candidate.from === from && candidate.eventType === "" && onward(candidate),
+        );
+        if (!hop) break;
+        taken.push(hop.id);
+        if (into(hop)) return taken;
+        at = hop.to;
       }
     }
     return [];

@@ -185,13 +185,13 @@ describe("sockstate in headless chromium", () => {
     expect(performance.now() - wokeAt).toBeLessThan(3_000);
   });
 
-  it("removes its visibilitychange and online listeners when its sockets close", async () => {
+  it("has one visibilitychange and one online listener per client, removed when its last socket closes", async () => {
     const count = () =>
       inPage((w) => ({ visibilitychange: w.__probe.listeners.visibilitychange.size, online: w.__probe.listeners.online.size }));
     expect(await count()).toEqual({ visibilitychange: 0, online: 0 });
     await openInPage("listeners-a");
     await openInPage("listeners-b");
-    expect(await count()).toEqual({ visibilitychange: 2, online: 2 });
+    expect(await count()).toEqual({ visibilitychange: 1, online: 1 });
     await page.evaluate(() => (window as unknown as PageWindow).app.sockets["listeners-a"]!.close());
     await waitInPage('app.states["listeners-a"].at(-1) === "closed"');
     expect(await count()).toEqual({ visibilitychange: 1, online: 1 });

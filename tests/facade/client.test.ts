@@ -11,19 +11,34 @@ describe("createClient", () => {
     expect(() => createClient(undefined as never)).toThrow(TypeError);
   });
 
-  it("says when no WebSocket is available", () => {
+  it("says when no WebSocket is available, and how to get one in Node.js", () => {
     vi.stubGlobal("WebSocket", undefined);
     try {
       expect(() => createClient({ apiUrl: API_URL })).toThrow(/no WebSocket available/);
+      expect(() => createClient({ apiUrl: API_URL })).toThrow(/run node with --experimental-websocket, or pass `WebSocket` from the `ws` package/i);
     } finally {
       vi.unstubAllGlobals();
     }
   });
 
-  it("says when no fetch is available", () => {
+  it("says when no WebSocket is available in a browser-like runtime, without Node.js advice", () => {
+    vi.stubGlobal("WebSocket", undefined);
+    vi.stubGlobal("document", {});
+    try {
+      expect(() => createClient({ apiUrl: API_URL })).toThrow(/globalThis\.WebSocket is missing in this runtime. Pass a WebSocket constructor as `WebSocket`/);
+      expect(() => createClient({ apiUrl: API_URL })).not.toThrow(/experimental-websocket/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("says when no fetch is available, and what to do", () => {
     vi.stubGlobal("fetch", undefined);
     try {
       expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(/no fetch available/);
+      expect(() => createClient({ apiUrl: API_URL, WebSocket: class {} as never })).toThrow(
+        /Node\.js [\d.]+ has no global fetch \(sockstate needs Node\.js 20 or later\)\. Upgrade Node\.js, or pass `fetch` to createClient/,
+      );
     } finally {
       vi.unstubAllGlobals();
     }
@@ -152,7 +167,7 @@ describe("WebSocketManager", () => {
     await vi.advanceTimersByTimeAsync(1);
     const error = await result;
     expect(error).toBeInstanceOf(TicketError);
-    expect(error).toMatchObject({ status: 0, message: "ticket request timed out after 500 ms" });
+    expect(error).toMatchObject({ status: 0, message: "ticket request failed: no answer within 500 ms (connectTimeout)" });
     expect(bench.fetch.mock.calls[0]![1]!.signal!.aborted).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -30,7 +30,7 @@ describe("heartbeat", () => {
   it("pings after heartbeatInterval of inbound silence and hides the pong from onMessage", async () => {
     const socket = await openSocket();
     const messages = record(socket.onMessage);
-    const opened = Date.now() - 60 + 4; // the open happened 4 ms into the 60 ms
+    const opened = Date.now() - 60 + 4 + 50; // open 4 ms into the 60 ms, confirmed (live) 50 ms later
     await bench.advance(opened + 1000 - Date.now() - 5);
     expect(bench.last().frames).toEqual([]);
     await bench.advance(15);
@@ -188,7 +188,7 @@ describe("browser wake-ups (docs/protocol.md §8)", () => {
     expect(socket.state).toBe("reconnecting");
     windowTarget.dispatchEvent(new Event("online"));
     expect(attempts).toEqual([1]);
-    await bench.advance(20);
+    await bench.advance(70);
     expect(socket.state).toBe("open");
   });
 
@@ -207,6 +207,23 @@ describe("browser wake-ups (docs/protocol.md §8)", () => {
     expect(add).toHaveBeenCalledWith("visibilitychange", expect.any(Function));
     socket.close();
     await bench.advance(10);
+    expect(remove).toHaveBeenCalledWith("visibilitychange", add.mock.calls[0]![1]);
+  });
+
+  it("adds one listener per client however many sockets it has (no MaxListenersExceededWarning), removed with its last socket", async () => {
+    const { add, remove, documentTarget } = fakeBrowser();
+    const sockets = [];
+    for (let i = 0; i < 20; i++) sockets.push(bench.manager.open(`/ws/chat/many-${i}`));
+    await bench.advance(100);
+    expect(add).toHaveBeenCalledTimes(1);
+    for (const socket of sockets.slice(1)) socket.close();
+    await bench.advance(100);
+    expect(remove).not.toHaveBeenCalled();
+    // The one listener wakes the sockets still there.
+    documentTarget.dispatchEvent(new Event("visibilitychange"));
+    sockets[0]!.close();
+    await bench.advance(100);
+    expect(remove).toHaveBeenCalledTimes(1);
     expect(remove).toHaveBeenCalledWith("visibilitychange", add.mock.calls[0]![1]);
   });
 });

@@ -25,12 +25,14 @@ describe("opening", () => {
     expect(socket.state).toBe("connecting");
     expect(socket.isOpen).toBe(false);
     await bench.advance(10);
-    expect(socket.state).toBe("open");
+    // The upgrade is accepted, but open only once confirmed (docs/protocol.md §4).
+    expect(socket.state).toBe("connecting");
     let resolved = false;
     void socket.ready.then(() => (resolved = true));
     await bench.advance(1);
     expect(resolved).toBe(false); // not until the server had its chance to refuse
     await bench.advance(50);
+    expect(socket.state).toBe("open");
     expect(resolved).toBe(true);
     await expect(socket.ready).resolves.toBe(socket);
     expect(socket.isOpen).toBe(true);
@@ -267,7 +269,7 @@ describe("the manager", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("keeps one live socket per key: a new connect closes and destroys the older socket", async () => {
+  it("keeps one live socket per key: a new connect closes the older socket as close() does, then destroys it", async () => {
     const first = await openChat("a");
     const firstStates = record(first.onStateChange);
     const second = await openChat("a");
@@ -275,7 +277,8 @@ describe("the manager", () => {
     expect(first.state).not.toBe("open");
     await bench.advance(10);
     expect(first.state).toBe("closed");
-    expect(firstStates).toEqual([]); // destroyed: its listeners are gone
+    // docs/protocol.md §2: nobody holding the old socket is left believing it is live.
+    expect(firstStates).toEqual(["closing", "closed"]);
     expect(bench.manager.connectionCount).toBe(1);
     expect(bench.live()).toHaveLength(1);
   });

@@ -120,7 +120,7 @@ function logLines(): Promise<string[]> {
 describe("the inspector page", () => {
   it("draws the statechart from the machine and highlights the open connection", async () => {
     const labels = await page.$$eval("#diagram svg tspan", (spans) => spans.map((span) => span.textContent?.trim()));
-    for (const name of ["ticket", "handshake", "live", "probing", "awaitingPong", "dropping", "closing", "backoff", "closed"]) {
+    for (const name of ["ticket", "authorizing", "requesting", "handshake", "confirming", "live", "probing", "awaitingPong", "dropping", "closing", "backoff", "closed"]) {
       expect(labels).toContain(name);
     }
     await page.waitForFunction(() => document.querySelector("#diagram g.node.is-active")?.id.includes("-socket_open_"), null, WAIT);
@@ -128,7 +128,12 @@ describe("the inspector page", () => {
     expect(await page.textContent("#public-state")).toBe("open");
     expect(await page.textContent("#socket-key")).toBe("chat:demo");
     const first = (await history())[0]!;
-    expect(first).toMatchObject({ state: "ticket", publicState: "connecting", event: "xstate.init", highlighted: ["ticket"] });
+    expect(first).toMatchObject({
+      state: "ticket.authorizing",
+      publicState: "connecting",
+      event: "xstate.init",
+      highlighted: ["ticket", "ticket_authorizing"],
+    });
   });
 
   it("follows a stall through the heartbeat timeout to reconnecting and back to open", async () => {
@@ -138,7 +143,7 @@ describe("the inspector page", () => {
       "socket.open.awaitingPong",
       "socket.dropping",
       "backoff",
-      "ticket",
+      "ticket.authorizing",
       "socket.open.live",
     ]);
     expect(awaiting!.highlighted).toEqual(["socket", "socket_open", "socket_open_awaitingPong"]);
@@ -175,7 +180,7 @@ describe("the inspector page", () => {
     expect(await highlightedNodes()).toEqual(["closed"]);
 
     const reconnecting = await press("#reconnect");
-    const [ticket] = await waitForSequence(reconnecting, ["ticket", "socket.handshake", "socket.open.live"]);
+    const [ticket] = await waitForSequence(reconnecting, ["ticket.authorizing", "socket.handshake", "socket.open.live"]);
     expect(ticket).toMatchObject({ publicState: "connecting", event: "xstate.init" });
     expect(ticket!.generation).toBeGreaterThan(closing === 0 ? 0 : (await history())[closing - 1]!.generation);
     await page.screenshot({ path: join(SCREENSHOTS, "reconnected.png") });
@@ -185,22 +190,23 @@ describe("the inspector page", () => {
     const { reference } = inspector;
 
     const dropped = await press('button[data-fault="drop"]');
-    const [lost] = await waitForSequence(dropped, ["backoff", "ticket", "socket.open.live"]);
+    const [lost] = await waitForSequence(dropped, ["backoff", "ticket.authorizing", "socket.open.live"]);
     expect(lost!.event).toBe("socket.closed");
     expect(await logLines()).toEqual(expect.arrayContaining([expect.stringContaining("dropAll(): 1 connection(s) dropped (1006)")]));
 
     const rejected = await press('button[data-fault="rejectTicket"]');
-    const [refreshed] = await waitForSequence(rejected, ["ticket", "socket.open.live"]);
+    const [refreshed] = await waitForSequence(rejected, ["ticket.authorizing", "socket.open.live"]);
     expect(refreshed).toMatchObject({ event: "socket.closed", publicState: "reconnecting" });
-    expect(refreshed!.edges.map(edgeLabel)).toEqual(["socket.closed [isTicketRejected]", "always [canRetry]"]); // through `refreshing`, no backoff
+    // through `refreshing` and `starting`, no backoff
+    expect(refreshed!.edges.map(edgeLabel)).toEqual(["socket.closed [isTicketRejected]", "always [canRetry]", "always"]);
     expect(reference.connections.some((connection) => connection.closeCode === 4001)).toBe(true);
 
     const outage = await press('button[data-fault="ticketOutage"]');
-    await waitForSequence(outage, ["backoff", "ticket", "backoff", "ticket", "socket.open.live"]);
+    await waitForSequence(outage, ["backoff", "ticket.authorizing", "backoff", "ticket.authorizing", "socket.open.live"]);
     expect(reference.ticketRequests.filter((request) => request.status === 503)).toHaveLength(2);
 
     const restarted = await press('button[data-fault="restart"]');
-    await waitForSequence(restarted, ["backoff", "ticket", "socket.open.live"]);
+    await waitForSequence(restarted, ["backoff", "ticket.authorizing", "socket.open.live"]);
 
     const forbidden = await press('button[data-fault="forbid"]');
     const [closed] = await waitForSequence(forbidden, ["closed"]);

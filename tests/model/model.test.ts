@@ -45,8 +45,8 @@ describe("createConnectionModel", () => {
     expect(path.description).toBe("ticket 200 → server accepts → server closes 4001");
     expect(path.steps.map((step) => [step.state, step.publicState, step.reconnectAttempt])).toEqual([
       ["socket.handshake", "connecting", 0],
-      ["socket.open.live", "open", 0],
-      ["ticket", "reconnecting", 1],
+      ["socket.confirming", "connecting", 0],
+      ["ticket.requesting", "reconnecting", 1],
     ]);
   });
 

@@ -9,7 +9,7 @@ import type { WebSocketState } from "../../src/index";
 import { MODEL_DATA_FRAME, type Stimulus } from "./kit/model";
 
 /** What exists on the wire for the socket right now. */
-type Link = "ticket" | "handshake" | "open" | "closing" | "backoff" | "none";
+type Link = "ticket" | "handshake" | "confirming" | "open" | "closing" | "backoff" | "none";
 
 /** What one step must show, beyond the state the socket is left in. */
 export interface Expected {
@@ -74,7 +74,7 @@ export class SpecOracle {
   }
 
   get liveSockets(): number {
-    return this.link === "handshake" || this.link === "open" || this.link === "closing" ? 1 : 0;
+    return this.link === "handshake" || this.link === "confirming" || this.link === "open" || this.link === "closing" ? 1 : 0;
   }
 
   apply(stimulus: Stimulus): Expected {
@@ -115,19 +115,23 @@ export class SpecOracle {
           e.upgrades = 1;
           return;
         }
-        const status = stimulus.answer === "network" ? 0 : stimulus.answer;
+        const status: number = stimulus.answer === "network" ? 0 : stimulus.answer;
         e.errors.push(`TicketError(${status})`);
         this.link = "none";
-        // §5: 401/403 are terminal; network errors and 5xx are a failed attempt.
-        if (status === 401 || status === 403) this.#close(e, "TicketError");
+        // §5: every 4xx but 408/429 is terminal; network errors, 408, 429 and 5xx are a failed attempt.
+        if (status >= 400 && status < 500 && status !== 408 && status !== 429) this.#close(e, "TicketError");
         else this.#fail(e);
         return;
       }
       case "server.accept":
-        this.link = "open";
-        this.phase = "open";
+        // §4: accepted is not yet open: still connecting/reconnecting, sends queue.
+        this.link = "confirming";
         this.pingOutstanding = false;
-        // §4: queued messages wait until the server has had its chance to refuse.
+        return;
+      case "server.greet":
+        // §4: the first data frame confirms at once; its listeners already see `open`.
+        this.#confirm(e);
+        e.messages.push(MODEL_DATA_FRAME);
         return;
       case "server.refuse":
       case "server.close":
@@ -160,6 +164,8 @@ export class SpecOracle {
           return;
         }
         if (this.link === "handshake") e.clientCloses.push("abort");
+        // An accepted connection not yet confirmed is let go with a normal close.
+        if (this.link === "confirming") e.clientCloses.push(1000);
         this.link = "none";
         this.#close(e);
         return;
@@ -192,13 +198,8 @@ export class SpecOracle {
         this.#startAttempt(e);
         return;
       case "openConfirmation":
-        // §2: connect* resolves once the first connection is open (and not refused at once).
-        if (this.ready === "pending") this.ready = "resolved";
-        // §4: queued messages are flushed in order once the connection is confirmed.
-        if (this.link === "open") {
-          e.frames.push(...this.queue);
-          this.queue = [];
-        }
+        // §4: open 50 ms after the upgrade without a close.
+        if (this.link === "confirming") this.#confirm(e);
         return;
       case "stableUptime":
         // §3: the attempt counter returns to 0 after a stable uptime.
@@ -232,6 +233,15 @@ export class SpecOracle {
         this.#close(e);
         return;
     }
+  }
+
+  /** §4: confirmed: `open`, connect* resolves, queued messages are flushed once, in order. */
+  #confirm(e: Expected): void {
+    this.link = "open";
+    this.phase = "open";
+    if (this.ready === "pending") this.ready = "resolved";
+    e.frames.push(...this.queue);
+    this.queue = [];
   }
 
   #ping(e: Expected): void {

@@ -145,7 +145,7 @@ describe("ticket answers that are not tickets", () => {
     socket.onError.subscribe((error) => errors.push(error));
     await socket.ready;
     expect(errors[0]).toBeInstanceOf(TicketError);
-    expect((errors[0] as TicketError).message).toMatch(/not valid JSON/);
+    expect((errors[0] as TicketError).message).toMatch(/with a body that is not JSON/);
     expect(server.ticketRequests.map((r) => r.status)).toEqual([200, 200]);
     expect(server.connections).toHaveLength(1);
   });

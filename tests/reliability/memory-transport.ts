@@ -21,7 +21,11 @@ export interface MemoryTransportStats {
   maxLive: number;
 }
 
-export function createMemoryTransport() {
+/**
+ * `greeting`: a frame the server sends as soon as a socket opens, as servers that greet
+ * do; it confirms the connection at once instead of after the 50 ms window.
+ */
+export function createMemoryTransport(options: { greeting?: string } = {}) {
   /** Issued and not yet used, oldest first. Nothing else is kept per ticket, so the soak's heap stays flat. */
   const outstanding = new Set<string>();
   const live = new Set<MemorySocket>();
@@ -40,6 +44,7 @@ export function createMemoryTransport() {
         if (this.readyState !== 0) return;
         this.readyState = 1;
         this.onopen?.({ type: "open" });
+        if (options.greeting !== undefined) this.serverSend(options.greeting);
       });
     }
 

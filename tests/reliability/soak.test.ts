@@ -91,7 +91,8 @@ describe("soak over an in-memory transport", () => {
   beforeEach(() => {
     timers = trackTimers();
     environment = stubBrowserEnvironment();
-    transport = createMemoryTransport();
+    // The server greets: each reconnect is open at once, not after the 50 ms confirmation window.
+    transport = createMemoryTransport({ greeting: '{"type":"hello"}' });
     manager = createClient({
       apiUrl: "http://soak.test",
       WebSocket: transport.WebSocket,

@@ -62,13 +62,35 @@ describe("the connection machine without the facade", () => {
     expect(actor.getSnapshot().matches({ socket: "open" })).toBe(true);
   });
 
-  it("asks the socket when the window ends in the middle of a heartbeat ping", async () => {
+  it("is confirming, not open, until the window ends; a wake-up meanwhile sends no ping", async () => {
     const { actor, emitted } = startMachine();
     await openSocket();
-    actor.send({ type: "connection.wake" }); // the page came back: a ping goes out at once
-    expect(actor.getSnapshot().matches({ socket: { open: "awaitingPong" } })).toBe(true);
+    expect(actor.getSnapshot().matches({ socket: "confirming" })).toBe(true);
+    actor.send({ type: "connection.wake" });
+    expect(network.sockets[0]!.received).toEqual([]);
     await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
     expect(emitted).toEqual(["established"]);
+    expect(actor.getSnapshot().matches({ socket: { open: "live" } })).toBe(true);
+  });
+
+  it("confirms at the first inbound frame, before the window ends, and only once", async () => {
+    const { actor, emitted } = startMachine();
+    await openSocket();
+    network.send("hello");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(emitted).toEqual(["established"]);
+    expect(actor.getSnapshot().matches({ socket: "open" })).toBe(true);
+    network.send("again");
+    await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
+    expect(emitted).toEqual(["established"]);
+  });
+
+  it("asks for no token and no ticket twice: ticket.authorizing then ticket.requesting", async () => {
+    const { actor } = startMachine();
+    expect(actor.getSnapshot().matches({ ticket: "authorizing" })).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(actor.getSnapshot().matches({ ticket: "requesting" })).toBe(true);
+    expect(network.pendingTickets).toBe(1);
   });
 
   it("does not announce a socket whose close frame arrived inside the window, and rejects it on the close event", async () => {

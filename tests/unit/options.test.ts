@@ -10,6 +10,7 @@ describe("socket options", () => {
       heartbeatInterval: 25000,
       heartbeatTimeout: 10000,
       connectTimeout: 10000,
+      openTimeout: 30000,
       maxQueuedMessages: 100,
       params: {},
       debug: false,
@@ -36,6 +37,8 @@ describe("socket options", () => {
     ["heartbeatInterval", "25"],
     ["heartbeatTimeout", -5],
     ["connectTimeout", null],
+    ["openTimeout", -1],
+    ["openTimeout", "30s"],
     ["maxReconnectAttempts", 1.5],
     ["maxReconnectAttempts", -1],
     ["maxQueuedMessages", 2.2],
@@ -46,6 +49,12 @@ describe("socket options", () => {
     expect(() => validateSocketOptions({ [name]: value })).toThrow(name);
   });
 
+  it("accepts params as a function, and keeps it as it is", () => {
+    const params = () => ({ since: "1" });
+    expect(() => validateSocketOptions({ params })).not.toThrow();
+    expect(resolveSocketOptions({ params }).params).toBe(params);
+  });
+
   it("rejects a params value that is not a string, number or boolean, and a params.ticket", () => {
     expect(() => validateSocketOptions({ params: { a: {} as unknown as string } })).toThrow("params.a");
     expect(() => validateSocketOptions({ params: { ticket: "x" } })).toThrow("params.ticket");
@@ -53,5 +62,7 @@ describe("socket options", () => {
 
   it("accepts 0 for the numbers where 0 means something", () => {
     expect(() => validateSocketOptions({ heartbeatInterval: 0, maxReconnectAttempts: 0, maxQueuedMessages: 0 })).not.toThrow();
+    // openTimeout 0: connect* waits as long as the reconnection policy retries.
+    expect(() => validateSocketOptions({ openTimeout: 0 })).not.toThrow();
   });
 });

@@ -154,7 +154,7 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
   const timerNow = () => Date.now() - clockJumps;
   /** When the heartbeat interval of the current `live` state is due, on the timers' clock. */
   let heartbeatDueAt: number | undefined;
-  /** When the open-confirmation window of the current open connection ends, on the timers' clock. */
+  /** When the confirmation window of the connection being confirmed ends, on the timers' clock. */
   let confirmationDueAt: number | undefined;
 
   const inspect = (event: InspectionEvent) => {
@@ -167,9 +167,9 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     };
     const wasLive = microsteps.at(-1)?.value;
     microsteps.push({ event: cause, taken: _transitions.length > 0, value: snapshot.value });
-    const opened = (value: unknown) => value !== undefined && stateName(value).startsWith("socket.open");
-    if (opened(snapshot.value) !== opened(wasLive)) {
-      confirmationDueAt = opened(snapshot.value) ? timerNow() + OPEN_CONFIRMATION_DELAY : undefined;
+    const confirming = (value: unknown) => value !== undefined && stateName(value) === "socket.confirming";
+    if (confirming(snapshot.value) !== confirming(wasLive)) {
+      confirmationDueAt = confirming(snapshot.value) ? timerNow() + OPEN_CONFIRMATION_DELAY : undefined;
     }
     if (stateName(snapshot.value) === "socket.open.live" && stateName(wasLive) !== "socket.open.live") {
       // The machine's heartbeatInterval delay: shortened by the idle time a probe reported.
@@ -219,6 +219,8 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
         await timers.advanceTimersByTimeAsync(2);
         return network.close(stimulus.code);
       }
+      case "server.greet":
+        return network.send(MODEL_DATA_FRAME);
       case "server.pong":
         return network.send(PONG_FRAME);
       case "server.error":
@@ -272,10 +274,10 @@ export function createModelDriver(options: ModelDriverOptions): ModelDriver {
     const current = requireSocket();
     performed += 1;
     const label = `step ${performed} (${describeStimulus(step.stimulus)})`;
-    const from = microsteps.length;
     const timed = step.stimulus.type === "time.pass" || step.stimulus.type === "time.jump";
     // Whatever is already under way (a ticket request being sent) happens first.
     await timers.advanceTimersByTimeAsync(0);
+    const from = microsteps.length;
     await stimulate(step.stimulus);
     if (timed && step.events.length === 0) await timers.advanceTimersByTimeAsync(nominalDuration(step.stimulus));
     for (let round = 0; ; round++) {

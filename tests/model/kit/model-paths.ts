@@ -3,13 +3,14 @@
  *
  * The machine invokes actors and uses delays, so it is not stepped by `createTestModel`;
  * instead a small model wraps it (`fromTransition`): a model state is the machine
- * snapshot plus two facts about time (the open connection was confirmed; it stayed open
- * long enough to be stable), and a model event is a {@link Stimulus}. Each stimulus becomes
- * the machine events it causes in the real world, stepped with the pure `transition()`;
- * commands the machine sends its socket actor are answered the way the actor answers
- * them (a probe gets `socket.silent` or `socket.active`, a confirmation request
- * `socket.confirmed` unless the server's close frame is already in, a detached close
- * `socket.closed`).
+ * snapshot plus a fact about time (the open connection stayed open long enough to be
+ * stable), and a model event is a {@link Stimulus}. Each stimulus becomes the machine
+ * events it causes in the real world, stepped with the pure `transition()`; commands the
+ * machine sends its socket actor are answered the way the actor answers them (a probe
+ * gets `socket.silent` or `socket.active`, a confirmation request `socket.confirmed`
+ * unless the server's close frame is already in, a detached close `socket.closed`), and
+ * the ticket actor reports `ticket.authorized` as soon as it starts (the model's client
+ * has no token provider). The model's socket has no `openTimeout` (`manager.open()`).
  */
 import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
 import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
@@ -62,8 +63,6 @@ export interface ConnectionModelOptions {
 
 interface ModelState {
   machine: ConnectionSnapshot;
-  /** The open connection outlived the open-confirmation delay. */
-  confirmed: boolean;
   /** The open connection outlived the stable-uptime delay. */
   stable: boolean;
 }
@@ -73,6 +72,7 @@ type MachineEvent = EventObject & Record<string, unknown>;
 const TICKET_STATUS: Record<TicketAnswer, number> = {
   200: 200,
   401: 401,
+  404: 404,
   403: 403,
   500: 500,
   network: 0,
@@ -104,14 +104,14 @@ function isTimely(delay: string, state: ModelState): boolean {
   const inLive = state.machine.matches({ socket: { open: "live" } });
   switch (delay as ModelTimer) {
     case "openConfirmation":
-      return !state.confirmed;
+      return state.machine.matches({ socket: "confirming" });
     case "stableUptime":
       // In awaitingPong the heartbeat timeout comes first; in live nothing else is due before it.
-      return state.confirmed && !state.stable && inLive;
+      return !state.stable && inLive;
     case "heartbeatInterval":
       return state.stable;
     case "heartbeatTimeout":
-      return state.confirmed;
+      return state.machine.matches({ socket: "open" });
     case "connectTimeout":
     case "closeTimeout":
     case "retryDelay":
@@ -120,14 +120,15 @@ function isTimely(delay: string, state: ModelState): boolean {
   throw new Error(`the connection model has no timing rule for the delay "${delay}"; add one to model-paths.ts`);
 }
 
-const TICKET_ANSWERS: readonly Stimulus[] = ([200, 401, 500, "network"] as const).map((answer) => ({ type: "ticket.answer", answer }));
+const TICKET_ANSWERS: readonly Stimulus[] = ([200, 401, 404, 500, "network"] as const).map((answer) => ({ type: "ticket.answer", answer }));
 const HANDSHAKE_FAILURES: readonly Stimulus[] = [1006, 4001, 4003].map((code) => ({ type: "server.refuse", code }));
 const SERVER_CLOSES: readonly Stimulus[] = [1006, 1011, 4001, 4003, 4004, 1008].map((code) => ({ type: "server.close", code }));
 /** A refusal whose close event comes just after the confirmation window: terminal, and one that is retried. */
 const LATE_REFUSALS: readonly Stimulus[] = [4003, 1011].map((code) => ({ type: "server.closeLate", code }));
 
 /** Server closes that can happen to an open connection: late refusals only while it is unconfirmed. */
-const serverCloses = (state: ModelState): Stimulus[] => (state.confirmed ? [...SERVER_CLOSES] : [...SERVER_CLOSES, ...LATE_REFUSALS]);
+const serverCloses = (state: ModelState): Stimulus[] =>
+  state.machine.matches({ socket: "confirming" }) ? [...SERVER_CLOSES, ...LATE_REFUSALS] : [...SERVER_CLOSES];
 const WAKES: readonly Stimulus[] = (["visibilitychange", "online"] as const).map((via) => ({ type: "env.wake", via }));
 
 /** The user's ways to end a socket. */
@@ -166,11 +167,13 @@ function worldStimuli(state: ModelState): Stimulus[] {
   if (snapshot.matches({ socket: "handshake" })) {
     return [{ type: "server.accept" }, ...HANDSHAKE_FAILURES, { type: "server.error" }, ...timePasses("connectTimeout", state), ...always];
   }
+  if (snapshot.matches({ socket: "confirming" })) {
+    return [{ type: "server.greet" }, ...serverCloses(state), ...timePasses("openConfirmation", state), ...always];
+  }
   if (snapshot.matches({ socket: { open: "live" } })) {
     return [
       ...serverCloses(state),
       { type: "server.error" },
-      ...timePasses("openConfirmation", state),
       ...timePasses("stableUptime", state),
       ...timePasses("heartbeatInterval", state),
       ...clockJumps(state),
@@ -181,7 +184,6 @@ function worldStimuli(state: ModelState): Stimulus[] {
     return [
       { type: "server.pong" },
       ...serverCloses(state),
-      ...timePasses("openConfirmation", state),
       ...timePasses("heartbeatTimeout", state),
       ...always,
     ];
@@ -203,7 +205,7 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
       return [{ type: "server.accept" }];
     case "socket.closed":
       if (snapshot.matches({ socket: "handshake" })) return [...HANDSHAKE_FAILURES];
-      if (snapshot.matches({ socket: "open" })) return serverCloses(state);
+      if (snapshot.matches({ socket: "open" }) || snapshot.matches({ socket: "confirming" })) return serverCloses(state);
       if (snapshot.matches({ socket: "closing" })) return [{ type: "server.closeAck" }];
       return []; // dropping answers its own close at once
     case "socket.error":
@@ -217,7 +219,12 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
     case "socket.silent":
       return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
     case "socket.confirmed":
-      return []; // its answer to `command.confirm`, caused by `time.pass openConfirmation`
+      // The first inbound frame; or the answer to `command.confirm`, caused by `time.pass openConfirmation`.
+      return [{ type: "server.greet" }];
+    case "ticket.authorized":
+      return []; // the ticket actor's report as it starts: the model's client has no token provider
+    case "timer.openTimeout":
+      return []; // the model's socket is opened without openTimeout; tests/model covers it on its own
     case "connection.close":
       return userCloses(state);
     case "connection.wake":
@@ -258,6 +265,9 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
       return { type: "socket.closed", ...snapshot.context.closeRequest, wasClean: true };
     case "server.pong":
       return { type: "socket.alive" };
+    case "server.greet":
+      // The socket actor turns the first frame of an unconfirmed connection into this.
+      return { type: "socket.confirmed" };
     case "server.error":
       return { type: "socket.error", error: "model socket error" };
     case "user.close":
@@ -296,6 +306,12 @@ function socketAnswers(actions: ReadonlyArray<{ type: string; params?: unknown }
   return answers;
 }
 
+/** The ticket actor's report as it starts: with no token provider, the request goes out at once. */
+function ticketAnswers(before: ConnectionSnapshot | undefined, after: ConnectionSnapshot): MachineEvent[] {
+  const authorizing = (snapshot: ConnectionSnapshot | undefined) => snapshot?.status === "active" && snapshot.matches({ ticket: "authorizing" });
+  return authorizing(after) && !authorizing(before) ? [{ type: "ticket.authorized" }] : [];
+}
+
 /** The model's machine: `wasTimerLate` reads the stimulus instead of the wall clock. */
 function modelMachine(machine: AnyStateMachine): AnyStateMachine {
   return machine.provide({
@@ -318,14 +334,14 @@ function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): 
     const event = queue.shift()!;
     if (machine.getTransitionData(snapshot as never, event).length > 0) events.push(event.type);
     const [next, actions] = transition(machine, snapshot as never, event);
-    snapshot = next as ConnectionSnapshot;
     queue.push(...socketAnswers(actions as Array<{ type: string; params?: unknown }>, stimulus));
+    queue.push(...ticketAnswers(snapshot, next as ConnectionSnapshot));
+    snapshot = next as ConnectionSnapshot;
   }
   const open = snapshot.status === "active" && snapshot.matches({ socket: "open" });
   return {
     state: {
       machine: snapshot,
-      confirmed: open && (state.confirmed || (stimulus.type === "time.pass" && stimulus.timer === "openConfirmation")),
       stable: open && (state.stable || (stimulus.type === "time.pass" && stimulus.timer === "stableUptime")),
     },
     events,
@@ -334,7 +350,7 @@ function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): 
 
 function serialize(state: ModelState): string {
   const { machine } = state;
-  return `${JSON.stringify(machine.value)} attempt=${machine.context.attempt} ${state.confirmed ? "confirmed" : ""}${state.stable ? "+stable" : ""} ${machine.status}`;
+  return `${JSON.stringify(machine.value)} attempt=${machine.context.attempt}${machine.context.connections > 0 ? " reconnected" : ""}${state.stable ? " stable" : ""} ${machine.status}`;
 }
 
 const stimulusKey = (stimulus: Stimulus): string => JSON.stringify(stimulus);
@@ -371,10 +387,12 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
     path: "/model",
     apiUrl: "http://model.test",
     wsUrl: "ws://model.test",
-    settings: { ...DEFAULT_SOCKET_OPTIONS, ...socketOptions, params: {} },
+    settings: { ...DEFAULT_SOCKET_OPTIONS, ...socketOptions, openTimeout: 0, params: {} },
   };
   const [initialSnapshot] = initialTransition(machine, input);
-  const initial: ModelState = { machine: initialSnapshot as ConnectionSnapshot, confirmed: false, stable: false };
+  // The ticket actor's first report comes before anything else can happen.
+  const [authorized] = transition(machine, initialSnapshot, { type: "ticket.authorized" });
+  const initial: ModelState = { machine: authorized as ConnectionSnapshot, stable: false };
 
   const offered = (state: ModelState): Stimulus[] => {
     if (state.machine.status !== "active") return [];

@@ -7,7 +7,7 @@
 import type { SocketOptions } from "../../../src/options";
 
 /** What the scripted ticket endpoint answers: an HTTP status, or `"network"` for a failed fetch. */
-export type TicketAnswer = 200 | 401 | 403 | 500 | "network";
+export type TicketAnswer = 200 | 401 | 403 | 404 | 500 | "network";
 
 /** The named delays of the connection machine a `time.pass` stimulus waits out. */
 export type ModelTimer =
@@ -35,6 +35,8 @@ export type Stimulus =
    * just after.
    */
   | { type: "server.closeLate"; code: number }
+  /** The server's first data frame arrives while the connection is being confirmed: it confirms it at once. */
+  | { type: "server.greet" }
   /** The server answers a heartbeat ping with `{"type":"pong"}`. */
   | { type: "server.pong" }
   /** The socket reports an `error` event. */
@@ -92,6 +94,8 @@ export function describeStimulus(stimulus: Stimulus): string {
       return `server closes ${stimulus.code}`;
     case "server.closeLate":
       return `server closes ${stimulus.code} as the confirmation window ends`;
+    case "server.greet":
+      return "server greets";
     case "server.pong":
       return "server pongs";
     case "server.error":
