@@ -4,8 +4,11 @@
  */
 import type { Ticket } from "./connection.utils";
 
-/** Extra query parameters of a socket URL. */
-export type QueryParams = Readonly<Record<string, string | number | boolean>>;
+/**
+ * Extra query parameters of a socket URL. An `undefined` value leaves its key out, so a
+ * `params` function can write `{ since: lastEventId }` before there is an id.
+ */
+export type QueryParams = Readonly<Record<string, string | number | boolean | undefined>>;
 
 /** What a `params` function is called with, before every attempt (docs/protocol.md §3). */
 export interface ParamsContext {

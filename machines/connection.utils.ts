@@ -62,8 +62,8 @@ function trimTrailingSlash(url: string): string {
 export type { QueryParams };
 
 /**
- * Why `value` is not usable as query parameters (an object of strings, numbers and
- * booleans without a `ticket` key, which is reserved for the connection ticket), or
+ * Why `value` is not usable as query parameters (an object of strings, numbers,
+ * booleans or `undefined` without a `ticket` key, which is reserved for the connection ticket), or
  * `undefined` when it is. `label` names the value in the message, e.g. `params`.
  */
 export function queryParamsProblem(value: unknown, label: string): string | undefined {
@@ -71,7 +71,7 @@ export function queryParamsProblem(value: unknown, label: string): string | unde
     return `${label} must be an object of strings, numbers or booleans, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`;
   }
   for (const [key, entry] of Object.entries(value)) {
-    if (!["string", "number", "boolean"].includes(typeof entry)) {
+    if (!["string", "number", "boolean", "undefined"].includes(typeof entry)) {
       return `${label}.${key} must be a string, number or boolean, got ${entry === null ? "null" : typeof entry}`;
     }
     if (key === "ticket") return `${label}.ticket is reserved for the connection ticket`;
@@ -90,7 +90,7 @@ function encodeQuery(entries: Array<[string, string | number | boolean]>): strin
 export function buildSocketUrl(wsUrl: string, path: string, params: QueryParams = {}, ticket?: Ticket): string {
   const entries: Array<[string, string | number | boolean]> = [];
   if (ticket) entries.push(["ticket", ticket.reveal()]);
-  entries.push(...Object.entries(params));
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) entries.push([key, value]);
   const query = encodeQuery(entries);
   return `${trimTrailingSlash(wsUrl)}${path}${query ? `?${query}` : ""}`;
 }

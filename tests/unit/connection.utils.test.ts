@@ -61,6 +61,11 @@ describe("URLs", () => {
     expect(url).toBe("wss://a.test/ws/chat/x?ticket=t%2F%2B%3D&a%20b=c%26d&n=1");
   });
 
+  it("leaves out a param whose value is undefined (a params function before the first event id)", () => {
+    expect(buildSocketUrl("wss://a.test", "/p", { since: undefined, room: "a" })).toBe("wss://a.test/p?room=a");
+    expect(buildSocketUrl("wss://a.test", "/p", { since: undefined })).toBe("wss://a.test/p");
+  });
+
   it("leaves the ticket out of the public URL", () => {
     expect(buildSocketUrl("wss://a.test", "/p")).toBe("wss://a.test/p");
     expect(buildSocketUrl("wss://a.test", "/p", { x: "1" })).toBe("wss://a.test/p?x=1");
