@@ -198,6 +198,13 @@ const MUTANTS: Mutant[] = [
     find: /"clock\.jumped": \{ guard: "isHeartbeatEnabled", target: "awaitingPong" \},?/,
     replace: "",
   },
+  {
+    name: "lastEventId-not-updated",
+    fault: "the eventId option's result never becomes lastEventId (a reconnect resumes from nowhere)",
+    file: "src/data-channel.ts",
+    find: "if (id !== undefined && id !== null) this.#lastEventId = String(id);",
+    replace: "if (id !== undefined && id !== null) void String(id);",
+  },
 ];
 
 function applyMutant(source: string, mutant: Mutant): string | undefined {

@@ -17,6 +17,7 @@ import {
   type ParamsContext,
   type ParamsOption,
   type QueryParams,
+  type SocketOptions,
   TicketError,
   type WebSocketState,
 } from "../../src/index";
@@ -141,9 +142,9 @@ describe("beyond the paths: a params function and onOpen", () => {
   let client: Client;
   afterEach(() => client.websocket.closeAll());
 
-  const start = (params: ParamsOption) => {
+  const start = (params: ParamsOption, options: SocketOptions = {}) => {
     ({ network, client } = modelClient());
-    return client.websocket.open("/ws/chat/a", { params });
+    return client.websocket.open("/ws/chat/a", { ...options, params });
   };
   /** Answers the pending ticket, accepts the upgrade and lets the confirmation window pass. */
   const connect = async () => {
@@ -176,6 +177,32 @@ describe("beyond the paths: a params function and onOpen", () => {
     expect(socket.url).toBe(`${network.wsUrl}/ws/chat/a`);
     expect(opens[0]).toEqual({ reconnected: false, attempt: 0, downtime: 0 });
     expect(opens[1]).toMatchObject({ reconnected: true, attempt: 1 });
+  });
+
+  it("hands the next attempt's params function the lastEventId of the frames before the drop", async () => {
+    const calls: ParamsContext[] = [];
+    const socket = start(
+      (context) => {
+        calls.push(context);
+        return { since: context.lastEventId };
+      },
+      { eventId: (data) => (data as { id?: number }).id },
+    );
+    await connect();
+    network.send(JSON.stringify({ id: 7 }));
+    network.send(JSON.stringify({ note: "no id: lastEventId stays" }));
+    network.send(JSON.stringify({ id: 8 }));
+    network.send(JSON.stringify({ note: "still 8" }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(socket.lastEventId).toBe("8");
+    network.close(1006);
+    await vi.advanceTimersByTimeAsync(1000);
+    await connect();
+    expect(calls).toEqual([
+      { attempt: 0, lastEventId: undefined },
+      { attempt: 1, lastEventId: "8" },
+    ]);
+    expect(network.sockets.map((record) => new URL(record.url).searchParams.get("since"))).toEqual([null, "8"]);
   });
 
   it.each([
