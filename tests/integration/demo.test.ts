@@ -35,7 +35,7 @@ describe("npm run demo -- --api-url", () => {
     server = await createReferenceServer({ token: "their-token" });
     const { code, output } = await runDemo(["--api-url", server.apiUrl, "--ws-url", server.wsUrl, "--token", "their-token"]);
 
-    expect(output).toContain("every step behaved as docs/protocol.md says: 3 passed, 6 skipped");
+    expect(output).toContain("every step behaved as docs/protocol.md says: 3 passed, 7 skipped");
     expect(output).toMatch(/chat: sent a ping with send\(\), the server answered with a pong/);
     expect(output).toMatch(/skipped: needs the embedded reference server's fault controls/);
     expect(code).toBe(0);
