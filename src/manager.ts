@@ -1,6 +1,6 @@
 /** `client.websocket`: opens managed sockets, one live socket per key (docs/protocol.md §2). */
 import { buildSocketUrl, noop } from "../machines/connection.utils";
-import { requestTicket, ticketTimedOut } from "../machines/connection.actors";
+import { requestTicket, ticketTimedOut, tokenTimedOut } from "../machines/connection.actors";
 import type { ConnectionRuntime } from "../machines/connection.types";
 import { ManagedWebSocket, retireSocket } from "./managed-socket";
 import type { StandardSchemaV1 } from "../machines/standard-schema";
@@ -198,14 +198,18 @@ export class WebSocketManager {
     const timeout = this.#defaults.connectTimeout;
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Until the token provider answers, a timeout is its fault: no request was sent yet.
+    let authorized = false;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = ticketTimedOut(timeout, path);
+        const error = authorized ? ticketTimedOut(timeout, path) : tokenTimedOut(timeout, path);
         reject(error);
         controller.abort(error);
       }, timeout);
     });
-    const request = requestTicket(this.#config.runtime, this.#config.apiUrl, path, controller.signal);
+    const request = requestTicket(this.#config.runtime, this.#config.apiUrl, path, controller.signal, () => {
+      authorized = true;
+    });
     request.catch(noop); // once timed out, the aborted request's own rejection is not news
     try {
       return (await Promise.race([request, timedOut])).reveal();

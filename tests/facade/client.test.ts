@@ -172,11 +172,15 @@ describe("WebSocketManager", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("getTicket() bounds a getAuthToken that never settles the same way", async () => {
+  it("getTicket() bounds a getAuthToken that never settles, and blames the provider, not the request", async () => {
     bench = createBench({ connectTimeout: 300, getAuthToken: () => new Promise<string>(() => {}) });
     const result = bench.manager.getTicket("/ws/chat/x").catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(300);
-    expect(await result).toMatchObject({ name: "TicketError", status: 0 });
+    expect(await result).toMatchObject({
+      name: "TicketError",
+      status: 0,
+      message: "ticket request for /ws/chat/x not sent: the token provider (getAuthToken) did not settle within 300 ms (connectTimeout)",
+    });
     expect(bench.fetch).not.toHaveBeenCalled();
   });
 
