@@ -1,20 +1,17 @@
 /**
- * Bundle size: esbuild (browser, ESM, minified, the options of scripts/browser-bundle.ts)
+ * Bundle size: scripts/browser-bundle.ts (esbuild: browser, ESM, minified)
  * then gzip -9 of each client's browser entry, with esbuild's metafile for the bytes each
  * input file puts into the output. The React bindings are measured on their own entry,
- * when the package has one: never inside the main entry.
+ * never inside the main entry.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { build, type BuildOptions, type Plugin } from "esbuild";
+import type { Plugin } from "esbuild";
+import { type BrowserBundleOptions, buildBrowserBundle } from "../scripts/browser-bundle";
 import type { ClientName } from "./clients";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 export const SOCKSTATE_WITH_XSTATE = "sockstate (xstate included)";
 export const SOCKSTATE_OWN_CODE = "sockstate's own code (xstate external)";
-/** The React bindings' entry, added by its own branch: measured when it exists. */
+/** The React bindings' entry, measured on its own. */
 export const REACT_ENTRY = "src/react/index.ts";
 export const REACT_OWN_CODE = "sockstate/react, its own code (facade, xstate, react external)";
 
@@ -44,25 +41,9 @@ const onlyReactFolder: Plugin = {
   },
 };
 
-async function measure(label: string, client: ClientName, options: Pick<BuildOptions, "external" | "plugins"> & { entry?: string }): Promise<BundleSize> {
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: [options.entry ?? "src/index.ts"],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    external: options.external ?? [],
-    plugins: options.plugins ?? [],
-    write: false,
-    outfile: "bundle.js",
-    metafile: true,
-    logLevel: "silent",
-    define: { "process.env.NODE_ENV": '"production"' },
-  });
-  const code = result.outputFiles[0]!.text;
-  const output = Object.values(result.metafile.outputs)[0]!;
+async function measure(label: string, client: ClientName, options: Omit<BrowserBundleOptions, "minify">): Promise<BundleSize> {
+  const { code, metafile } = await buildBrowserBundle({ ...options, minify: true });
+  const output = Object.values(metafile.outputs)[0]!;
   const inputs = Object.entries(output.inputs)
     .map(([path, input]) => ({ path, bytes: input.bytesInOutput }))
     .filter((input) => input.bytes > 0)
@@ -75,7 +56,7 @@ export async function sockstateBundles(): Promise<BundleSize[]> {
   return Promise.all([
     measure(SOCKSTATE_WITH_XSTATE, "sockstate", {}),
     measure(SOCKSTATE_OWN_CODE, "sockstate", { external: ["xstate"] }),
-    ...(existsSync(`${root}${REACT_ENTRY}`) ? [measure(REACT_OWN_CODE, "sockstate", { entry: REACT_ENTRY, plugins: [onlyReactFolder] })] : []),
+    measure(REACT_OWN_CODE, "sockstate", { entry: REACT_ENTRY, plugins: [onlyReactFolder] }),
   ]);
 }
 

@@ -179,11 +179,6 @@ const ACCEPT_ALL_SCHEMA = {
   "~standard": { version: 1, vendor: "sockstate-bench", validate: (value: unknown) => ({ value }) },
 };
 
-/** A sockstate socket as the bench needs it; `onData` is read only when the package has it. */
-type SockstateSocket = ReturnType<ReturnType<typeof createClient>["websocket"]["open"]> & {
-  onData?: { subscribe(listener: (value: unknown) => void): () => void };
-};
-
 function sockstateClient(server: BenchServer, options: ConnectOptions): BenchClient {
   const socketOptions: SocketOptions & { schema?: unknown } = options.fastReconnect ? { reconnectDelay: 0, maxReconnectDelay: 0 } : {};
   if (options.heartbeat) {
@@ -202,11 +197,9 @@ function sockstateClient(server: BenchServer, options: ConnectOptions): BenchCli
   return {
     name: "sockstate",
     connect: (path, listeners) => {
-      const socket: SockstateSocket = client.websocket.open(`${prefix}${benchPath(path, options)}`, perSocket);
-      if (options.data) {
-        if (!socket.onData) throw new NoOnDataError();
-        socket.onData.subscribe((value) => listeners.parsed?.(value));
-      } else socket.onMessage.subscribe((event) => listeners.message(event.data as string));
+      const socket = client.websocket.open(`${prefix}${benchPath(path, options)}`, perSocket);
+      if (options.data) socket.onData.subscribe((value) => listeners.parsed?.(value));
+      else socket.onMessage.subscribe((event) => listeners.message(event.data as string));
       let closed: (() => void) | undefined;
       socket.onStateChange.subscribe((state) => {
         if (state === "open") listeners.open?.();
@@ -225,22 +218,6 @@ function sockstateClient(server: BenchServer, options: ConnectOptions): BenchCli
       };
     },
   };
-}
-
-/** This sockstate has no `onData` (typed messages not merged yet): its scenario is skipped. */
-export class NoOnDataError extends Error {
-  constructor() {
-    super("n/a: no onData");
-  }
-}
-
-/** Whether the sockstate under test has `onData`: a socket opened and closed at once says. */
-export function hasOnData(): boolean {
-  const client = createClient({ apiUrl: "http://127.0.0.1:9", WebSocket, fetch: () => new Promise<Response>(() => {}) });
-  const socket: SockstateSocket = client.websocket.open("/probe");
-  const has = socket.onData !== undefined;
-  socket.close();
-  return has;
 }
 
 /** What partysocket's and reconnecting-websocket's sockets have in common. */

@@ -3,7 +3,7 @@
  * min–max over the measured rounds, the ratio to raw `ws` computed per round, and the
  * budgets `--check` holds sockstate to.
  */
-import { type BundleSize, REACT_ENTRY, REACT_OWN_CODE, SOCKSTATE_OWN_CODE, SOCKSTATE_WITH_XSTATE } from "./bundle";
+import { type BundleSize, SOCKSTATE_OWN_CODE, SOCKSTATE_WITH_XSTATE } from "./bundle";
 import { CLIENT_NAMES, type ClientName, RAW_WS_WEBSOCKET_API, SOCKSTATE_VARIANTS, type SockstateVariant } from "./clients";
 import type { ScaleResult } from "./scale";
 import type { Plan } from "./scenarios";
@@ -81,12 +81,8 @@ export interface BudgetCheck {
   ok: boolean;
 }
 
-/** What else a run skipped, and why (e.g. `onData` not in this build). */
-export type Skipped = Map<ClientName, string>;
-
 export class Measurements {
   readonly rounds: Round[] = [];
-  readonly skipped: Skipped = new Map();
 
   startRound(): Round {
     const round: Round = new Map();
@@ -240,11 +236,7 @@ export function resultsTable(measurements: Measurements, bundles: readonly Bundl
     if (measurements.rounds.every((round) => !round.has(metric.id))) continue;
     for (const client of ROW_CLIENTS) {
       const values = measurements.values(metric.id, client);
-      const skipped = measurements.skipped.get(client);
-      if (values.length === 0) {
-        if (skipped && metric.id === "inbound") lines.push(`| ${metric.scenario(plan)} | ${client} | ${skipped} | | | |`);
-        continue;
-      }
+      if (values.length === 0) continue;
       const format = metric.id === "inbound" || metric.id === "outbound" ? throughput(plan.frames) : metric.format;
       const [middle, range] = summarize(values, format, never);
       const ratio = metric.ratio && client !== "raw ws" ? ratioCell(measurements.ratios(metric.id, client, metric.ratio)) : "";
@@ -259,9 +251,6 @@ export function resultsTable(measurements: Measurements, bundles: readonly Bundl
     );
   }
   if (bundles.length > 0) {
-    if (!bundles.some((bundle) => bundle.label === REACT_OWN_CODE)) {
-      lines.push(`| 6. bundle size (esbuild, minified, gzip -9) | ${REACT_OWN_CODE} | n/a: no ${REACT_ENTRY} | | | |`);
-    }
     lines.push("| 6. bundle size (esbuild, minified, gzip -9) | raw ws | N/A: browsers have WebSocket | | | |");
   }
   return lines.join("\n");
@@ -271,10 +260,8 @@ export function resultsTable(measurements: Measurements, bundles: readonly Bundl
 export function informationLines(measurements: Measurements): string[] {
   const lines: string[] = [];
   for (const variant of ["sockstate, onData", "sockstate, onData + schema"] as const) {
-    const skipped = measurements.skipped.get(variant);
     const ratios = measurements.ratios("inbound", variant, "faster", "sockstate");
-    if (skipped) lines.push(`- inbound, ${variant}: ${skipped}`);
-    else if (ratios.length > 0) lines.push(`- inbound, ${variant}: ${ratioCell(ratios)} of sockstate's onMessage-only speed, per round`);
+    if (ratios.length > 0) lines.push(`- inbound, ${variant}: ${ratioCell(ratios)} of sockstate's onMessage-only speed, per round`);
   }
   for (const variant of ["sockstate, HTTP ticket", "sockstate, silent server"] as const) {
     const ratios = measurements.ratios("reconnect-median", variant, "costlier", "partysocket");

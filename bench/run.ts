@@ -24,7 +24,7 @@
 import { parseArgs } from "node:util";
 import { breakdown } from "./breakdown";
 import { bundleSizes, type BundleSize } from "./bundle";
-import { CLIENT_NAMES, type ClientName, createBenchClient, hasOnData, RAW_WS_WEBSOCKET_API, type SockstateVariant } from "./clients";
+import { CLIENT_NAMES, type ClientName, createBenchClient, RAW_WS_WEBSOCKET_API, type SockstateVariant } from "./clients";
 import { type BenchServer, pinSelf, type Pinning, runChild, startServer } from "./processes";
 import { BUDGETS, budgetList, checkBudgets, informationLines, Measurements, resultsTable, type Round, scaleTable } from "./report";
 import { machineLines, RESULTS_PATH, writeSection } from "./results";
@@ -204,10 +204,7 @@ async function main(): Promise<number> {
 
     log(`sockstate bench: ${options.quick ? "quick" : "full"}, 1 warm-up + ${options.rounds} measured rounds; ${pinning.note}`);
     const measurements = new Measurements();
-    const typedMessages = options.only.has("inbound") && hasOnData() ? TYPED_MESSAGES : [];
-    if (options.only.has("inbound") && typedMessages.length === 0) {
-      for (const variant of TYPED_MESSAGES) measurements.skipped.set(variant, "n/a: no onData");
-    }
+    const typedMessages = options.only.has("inbound") ? TYPED_MESSAGES : [];
     const roundScenarios = [...options.only].some((name) => name !== "bundle" && name !== "scale");
     for (let index = 0; roundScenarios && index <= options.rounds; index++) {
       const warmUp = index === 0;
