@@ -231,7 +231,10 @@ export interface TicketInput {
   /** The socket path the ticket is for. */
   path: string;
   /** Told `ticket.authorized` once the token provider answered. */
-  parent?: { send(event: TicketEvent): void };
+  parent?: {
+    /** Sends `ticket.authorized` to the connection actor. */
+    send(event: TicketEvent): void;
+  };
 }
 
 export interface ParamsInput extends ParamsContext {

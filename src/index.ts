@@ -17,6 +17,7 @@ export {
   SocketClosedError,
   TicketError,
 } from "../machines/connection.errors";
+export type { ConnectTimeoutStep } from "../machines/connection.errors";
 export { DEFAULT_SOCKET_OPTIONS } from "./options";
 export type { DebugLogger, InspectOption, SocketOptions } from "./options";
 export type { DataOf, EventIdSelector, SocketOptionsWithSchema } from "./data-channel";
