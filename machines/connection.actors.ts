@@ -141,7 +141,10 @@ export async function resolveParams(input: ParamsInput): Promise<QueryParams> {
   const label = `the params function for ${input.path}`;
   let params: unknown;
   try {
-    params = await input.params({ attempt: input.attempt, lastEventId: input.lastEventId });
+    // Frames still being validated may move lastEventId: wait for them, or the server
+    // would be asked again for a frame that is about to be delivered.
+    const lastEventId = input.port?.settledEventId ? await input.port.settledEventId() : input.lastEventId;
+    params = await input.params({ attempt: input.attempt, lastEventId });
   } catch (cause) {
     throw new Error(`${label} failed: ${message(cause)}`, { cause });
   }

@@ -221,6 +221,7 @@ export const connectionMachine = setup({
           attempt: context.attempt,
           lastEventId: context.port?.lastEventId,
           path: context.path,
+          port: context.port,
         }),
         onDone: { target: "ticket", actions: "recordParams" },
         onError: { target: "lost", actions: ["recordFailure", "reportError"] },

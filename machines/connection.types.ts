@@ -240,6 +240,8 @@ export interface TicketInput {
 export interface ParamsInput extends ParamsContext {
   /** The `params` function. */
   params: Extract<ParamsOption, (...args: never[]) => unknown>;
+  /** Where the settled `lastEventId` is read, when the connection has a port that knows it. */
+  port?: SocketPort;
   /** The socket path, for messages. */
   path: string;
 }
@@ -323,6 +325,11 @@ export interface SocketPort {
   detached(): void;
   /** The socket's `lastEventId`, passed to a `params` function before each attempt. */
   readonly lastEventId?: string;
+  /**
+   * `lastEventId` once every frame received so far has been delivered (an asynchronous
+   * validation may still hold some): what a `params` function is given.
+   */
+  settledEventId?(): Promise<string | undefined>;
 }
 
 /** Returns the bearer token for ticket requests, sync or async; none sends no `Authorization`. */

@@ -23,6 +23,11 @@ export interface DataOptions {
   schema?: StandardSchemaV1 | undefined;
   /** Called for every delivered value; see {@link EventIdSelector}. */
   eventId?: EventIdSelector<any> | undefined;
+  /**
+   * Ms an asynchronous validation may take before its frame is reported as invalid and
+   * the frames behind it move on (the socket's `connectTimeout`).
+   */
+  connectTimeout: number;
 }
 
 /**
@@ -87,6 +92,8 @@ interface Slot {
   value: unknown;
   event: MessageEvent | undefined;
   error: MessageValidationError | undefined;
+  /** The deadline of an asynchronous validation. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -101,7 +108,10 @@ export class DataChannel implements Emitter<unknown> {
   readonly #schema: StandardSchemaV1 | undefined;
   readonly #eventId: EventIdSelector<any> | undefined;
   /** Frames from the first one still being validated on, oldest first; empty while all is synchronous. */
-  readonly #pending: Slot[] = [];
+  #pending: Slot[] = [];
+  /** Resolved once `#pending` is empty: every frame received so far has been delivered or refused. */
+  #drained: Array<() => void> = [];
+  readonly #validationTimeout: number;
   #stopListening: (() => void) | undefined = undefined;
   #lastEventId: string | undefined = undefined;
 
@@ -110,7 +120,18 @@ export class DataChannel implements Emitter<unknown> {
     this.#errors = errors;
     this.#schema = options.schema;
     this.#eventId = options.eventId;
+    this.#validationTimeout = options.connectTimeout;
     if (this.#isPinned) this.#listen();
+  }
+
+  /**
+   * Resolves once every frame received so far has been delivered or reported, frames still
+   * being validated included: a reconnect reads `lastEventId` only then, or it would ask
+   * the server again for a frame that is about to be delivered.
+   */
+  settled(): Promise<void> {
+    if (this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   /** `String()` of the last defined result of `eventId`. */
@@ -128,10 +149,16 @@ export class DataChannel implements Emitter<unknown> {
     };
   }
 
-  /** Removes every listener and stops listening to frames (the socket is being destroyed). */
+  /**
+   * Removes every listener and stops listening to frames (the socket is being destroyed).
+   * Frames still being validated are dropped: their late results change nothing.
+   */
   clear(): void {
     this.#values.clear();
     this.#stop();
+    for (const slot of this.#pending) clearTimeout(slot.timer);
+    this.#pending = [];
+    this.#drain();
   }
 
   get #isPinned(): boolean {
@@ -173,17 +200,24 @@ export class DataChannel implements Emitter<unknown> {
       this.#settle(result, event, text);
       return;
     }
-    // Asynchronous: hold this frame's place so later frames wait for it.
+    // Asynchronous: hold this frame's place so later frames wait for it, but not forever.
     const slot: Slot = { done: false, value: undefined, event, error: undefined };
     this.#pending.push(slot);
+    const timeout = this.#validationTimeout;
+    slot.timer = setTimeout(() => {
+      slot.error = validatorFailed("did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text);
+      this.#complete(slot);
+    }, timeout);
     Promise.resolve(result).then(
       (settled) => {
+        if (slot.done) return; // timed out, or the socket was destroyed
         const failure = failureOf(settled, text);
         if (failure) slot.error = failure;
         else slot.value = (settled as StandardSchemaV1.SuccessResult<unknown>).value;
         this.#complete(slot);
       },
       (error: unknown) => {
+        if (slot.done) return;
         slot.error = validatorFailed("rejected", error, text);
         this.#complete(slot);
       },
@@ -209,12 +243,20 @@ export class DataChannel implements Emitter<unknown> {
   /** Marks an asynchronous outcome known and delivers every leading frame that is done. */
   #complete(slot: Slot): void {
     slot.done = true;
+    clearTimeout(slot.timer);
     const pending = this.#pending;
     while (pending.length > 0 && pending[0]!.done) {
       const next = pending.shift()!;
       if (next.error) this.#errors.emit(next.error);
       else this.#deliver(next.value, next.event!);
     }
+    if (pending.length === 0) this.#drain();
+  }
+
+  #drain(): void {
+    const waiting = this.#drained;
+    this.#drained = [];
+    for (const resolve of waiting) resolve();
   }
 
   #deliver(value: unknown, event: MessageEvent): void {
@@ -242,8 +284,8 @@ function failureOf(result: unknown, text: string): MessageValidationError | unde
   return new MessageValidationError(`frame failed validation: ${summarize(issues)}`, issues, text);
 }
 
-function validatorFailed(how: "threw" | "rejected" | "returned", error: unknown, text: string): MessageValidationError {
-  const message = `the schema's validator ${how === "returned" ? "returned" : how}: ${messageOf(error)}`;
+function validatorFailed(how: "threw" | "rejected" | "returned" | "did not settle", error: unknown, text: string): MessageValidationError {
+  const message = `the schema's validator ${how}: ${messageOf(error)}`;
   return new MessageValidationError(message, [{ message }], text, { cause: error });
 }
 

@@ -141,6 +141,12 @@ class FacadePort implements SocketPort {
     return this.#data?.lastEventId;
   }
 
+  /** `lastEventId` once frames still being validated have been delivered or refused. */
+  async settledEventId(): Promise<string | undefined> {
+    await this.#data?.settled();
+    return this.#data?.lastEventId;
+  }
+
   /** The `onData` pipeline, created on first use. */
   data(errors: EventEmitter<Event | Error>, options: DataOptions): DataChannel {
     return (this.#data ??= new DataChannel(this.#messages, errors, options));

@@ -321,6 +321,42 @@ describe("with the reference server's history", () => {
   });
 });
 
+describe("resuming while frames are still being validated", () => {
+  it("waits for them before the params function reads lastEventId: a replayed frame is not delivered twice", async () => {
+    const { server, client } = await startRig({ server: { history: 100 } });
+    // An asynchronous schema that takes a while: frame 2 is still being validated when the link drops.
+    const slow: StandardSchemaV1<unknown, { id: number }> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: (value) => new Promise((resolve) => setTimeout(() => resolve({ value: value as { id: number } }), 150)),
+      },
+    };
+    const asked: Array<string | undefined> = [];
+    const socket = await client.websocket.connectToChat("room", {
+      schema: slow,
+      eventId: (data) => data.id,
+      params: ({ lastEventId }) => {
+        asked.push(lastEventId);
+        return { since: lastEventId };
+      },
+    });
+    const ids: number[] = [];
+    socket.onData.subscribe((value) => ids.push(value.id));
+    server.broadcast(CHAT, { text: "one" });
+    await until(() => ids.length === 1);
+    server.broadcast(CHAT, { text: "two" });
+    await sleep(10);
+    server.dropAll();
+    await until(() => socket.isOpen && server.connections.length === 2);
+    server.broadcast(CHAT, { text: "three" });
+    await until(() => ids.length >= 3);
+    await sleep(200); // a duplicate would be validated and delivered by now
+    expect(ids).toEqual([1, 2, 3]);
+    expect(asked).toEqual([undefined, "2"]);
+  });
+});
+
 describe("sendJson", () => {
   it("sends JSON.stringify(value) now when open and queued in order before open", async () => {
     const { server, client } = await startRig();

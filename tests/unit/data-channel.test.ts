@@ -3,7 +3,7 @@
  * that settle in any order, and its pure helpers. Frames are fed through an emitter, as
  * the socket's port feeds them.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageValidationError, type StandardSchemaV1 } from "../../src/index";
 import { DataChannel, formatPath, validateDataOptions } from "../../src/data-channel";
 import { EventEmitter } from "../../src/emitter";
@@ -27,10 +27,13 @@ function manualSchema(): { schema: StandardSchemaV1; pending: Deferred[] } {
   return { schema, pending };
 }
 
-function channel(options: ConstructorParameters<typeof DataChannel>[2]) {
+/** Ms an asynchronous validation may take in these tests. */
+const TIMEOUT = 1000;
+
+function channel(options: Omit<ConstructorParameters<typeof DataChannel>[2], "connectTimeout">) {
   const messages = new EventEmitter<MessageEvent>();
   const errors = new EventEmitter<Event | Error>();
-  const data = new DataChannel(messages, errors, options);
+  const data = new DataChannel(messages, errors, { connectTimeout: TIMEOUT, ...options });
   const log: string[] = [];
   data.subscribe((value) => log.push(`value ${JSON.stringify(value)}`));
   errors.subscribe((error) => log.push(`error ${(error as Error).message}`));
@@ -81,7 +84,7 @@ describe("DataChannel", () => {
     const messages = new EventEmitter<MessageEvent>();
     const sink = new EventEmitter<Event | Error>();
     sink.subscribe((error) => errors.push(error as Error));
-    new DataChannel(messages, sink, { schema });
+    new DataChannel(messages, sink, { schema, connectTimeout: TIMEOUT });
     messages.emit({ data: "{}" } as MessageEvent);
     expect(errors[0]).toBeInstanceOf(MessageValidationError);
     expect(errors[0]!.message).toBe("frame failed validation: a (and 2 more issues)");
@@ -91,18 +94,70 @@ describe("DataChannel", () => {
   it("listens to frames only while it has a listener, unless a schema or eventId is set", () => {
     const messages = new EventEmitter<MessageEvent>();
     const errors = new EventEmitter<Event | Error>();
-    const plain = new DataChannel(messages, errors, {});
+    const plain = new DataChannel(messages, errors, { connectTimeout: TIMEOUT });
     expect(messages.size).toBe(0);
     const stop = plain.subscribe(() => undefined);
     expect(messages.size).toBe(1);
     stop();
     expect(messages.size).toBe(0);
-    const pinned = new DataChannel(messages, errors, { eventId: () => undefined });
+    const pinned = new DataChannel(messages, errors, { eventId: () => undefined, connectTimeout: TIMEOUT });
     expect(messages.size).toBe(1);
     pinned.subscribe(() => undefined)();
     expect(messages.size).toBe(1);
     pinned.clear();
     expect(messages.size).toBe(0);
+  });
+});
+
+describe("DataChannel with a validator that is slow or never settles", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("reports a validation that does not settle within connectTimeout and lets later frames through", async () => {
+    vi.useFakeTimers();
+    const { schema, pending } = manualSchema();
+    const { log, frame } = channel({ schema, eventId: (value) => value as number });
+    frame("1");
+    frame("2");
+    pending[1]!.resolve({ value: 2 });
+    await vi.advanceTimersByTimeAsync(TIMEOUT - 1);
+    expect(log).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual([`error the schema's validator did not settle: no result within ${TIMEOUT} ms (connectTimeout)`, "value 2"]);
+    pending[0]!.resolve({ value: 1 }); // too late: changes nothing
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("settled() waits for frames still being validated, so lastEventId is read after them", async () => {
+    const { schema, pending } = manualSchema();
+    const { data, frame } = channel({ schema, eventId: (value) => value as number });
+    frame("1");
+    frame("2");
+    pending[0]!.resolve({ value: 1 });
+    await flush();
+    expect(data.lastEventId).toBe("1");
+    let settled = false;
+    const waiting = data.settled().then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(false);
+    pending[1]!.resolve({ value: 2 });
+    await waiting;
+    expect(data.lastEventId).toBe("2");
+    await expect(data.settled()).resolves.toBeUndefined(); // nothing pending: at once
+  });
+
+  it("clear() drops frames still being validated: a late result neither delivers nor moves lastEventId", async () => {
+    const { schema, pending } = manualSchema();
+    const { data, log, frame } = channel({ schema, eventId: (value) => value as number });
+    frame("1");
+    const waiting = data.settled();
+    data.clear();
+    await waiting; // released by clear()
+    pending[0]!.resolve({ value: 1 });
+    await flush();
+    expect(log).toEqual([]);
+    expect(data.lastEventId).toBeUndefined();
   });
 });
 
