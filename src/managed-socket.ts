@@ -396,8 +396,10 @@ export class ManagedWebSocket<T = unknown> {
   /** Closes as by `close()`; once its listeners have seen `closed`, removes them (`destroy()`). */
   [retireSocket](): void {
     this.#retiring = true;
-    if (this.#actor.getSnapshot().status !== "active") this.destroy();
-    else this.close();
+    // Destroyed at once only when its listeners already heard `closed`: a machine that
+    // just ended (an onError listener reopening the key) announces `closed` next.
+    if (this.#lastState === "closed") this.destroy();
+    else if (this.#actor.getSnapshot().status === "active") this.close();
   }
 
   #flushQueue(): void {

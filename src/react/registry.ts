@@ -67,12 +67,15 @@ function registryOf(manager: WebSocketManager): Map<string, Entry> {
 
 /**
  * The socket of `key`: the live one another user opened (with its options), else a new
- * one opened now with `options`. A socket that has closed on its own is not reused.
+ * one opened now with `options`. A socket that has closed on its own is not reused once
+ * its last user has left.
  */
 export function acquireSocket(manager: WebSocketManager, path: string, options: SocketOptions, key: string): Lease {
   const registry = registryOf(manager);
   let entry = registry.get(key);
-  if (entry === undefined || entry.socket.state === "closed") {
+  // A socket that closed on its own (closeAll(), a terminal error) is replaced only once
+  // nobody holds it: components sharing a key keep sharing one socket, closed or not.
+  if (entry === undefined || (entry.socket.state === "closed" && entry.users === 0)) {
     const socket = manager.open(path, options, key);
     entry = { socket, errors: new ErrorStore(socket), users: 0, closeTimer: undefined };
     registry.set(key, entry);

@@ -59,8 +59,9 @@ function socketOptionsOf(latest: LatestOptions): SocketOptions {
   const options: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(latest.current ?? {})) {
     if (HOOK_OPTIONS.has(name)) continue;
+    // A schema may be callable (arktype's are): it is data, not a handler to forward.
     options[name] =
-      typeof value === "function"
+      typeof value === "function" && name !== "schema"
         ? (...args: unknown[]) => {
             const current = (latest.current as Record<string, unknown> | undefined)?.[name];
             return (typeof current === "function" ? current : value)(...args);

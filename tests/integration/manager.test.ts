@@ -87,6 +87,22 @@ describe("one live socket per key", () => {
 });
 
 describe("closing", () => {
+  it("a socket replaced from its own onError at a terminal close still tells its listeners closed", async () => {
+    const { server, client } = await startRig();
+    server.refuseConnections(4003, 1, "forbidden");
+    const old = client.websocket.open("/r", {}, "room");
+    const seen: string[] = [];
+    old.onStateChange.subscribe((state) => seen.push(state));
+    let replacement: ReturnType<typeof client.websocket.open> | undefined;
+    old.onError.subscribe(() => {
+      replacement ??= client.websocket.open("/r", {}, "room");
+    });
+    await until(() => replacement?.isOpen);
+    expect(old.state).toBe("closed");
+    expect(seen).toEqual(["closed"]);
+    expect(client.websocket.connectionCount).toBe(1);
+  });
+
   it("close() goes closing → closed with the code the server then sees", async () => {
     const { server, client } = await startRig();
     const socket = await client.websocket.connectToChat("a");

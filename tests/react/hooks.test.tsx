@@ -5,7 +5,9 @@
  */
 import { act, render, screen, waitFor } from "@testing-library/react";
 import { useEffect, useState } from "react";
+import { type } from "arktype";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ConnectionRejectedError, type ManagedWebSocket, TicketError, type WebSocketState } from "../../src/index";
 import { useSocket, useSocketState, useTranscriptSocket } from "../../src/react/index";
 import { ChatView, QUIET, type RenderRecord, serveEachTest, sleep, withClient } from "./support";
@@ -137,6 +139,52 @@ describe("one socket per key", () => {
     expect(seen.transcript!.key).toBe("transcript:w 1/t/2");
     expect(seen.raw!.key).toBe("custom");
     expect(env.server.connections.map((connection) => connection.path).sort()).toEqual(["/ws/custom", "/ws/workspaces/w%201/transcripts/t%2F2"]);
+  });
+});
+
+describe("one socket per key, after it closed", () => {
+  it("keeps every user of a key on the same socket after closeAll(), and opens a new one once they left", async () => {
+    const first: RenderRecord[] = [];
+    const second: RenderRecord[] = [];
+    function Views({ second: showSecond, remount }: { second: boolean; remount: number }) {
+      return (
+        <div key={remount}>
+          <ChatView chatId="a" renders={first} />
+          {showSecond && <ChatView chatId="a" renders={second} />}
+        </div>
+      );
+    }
+    const view = render(withClient(env.test.client, <Views second={false} remount={0} />));
+    await waitForState("a", "open");
+    const socket = first.at(-1)!.socket!;
+    act(() => env.test.client.websocket.closeAll());
+    await waitForState("a", "closed");
+
+    // A second component of the same chat joins while the first still shows the closed socket.
+    view.rerender(withClient(env.test.client, <Views second remount={0} />));
+    await settle();
+    expect(second.at(-1)!.socket).toBe(socket);
+    expect(screen.getAllByText("closed")).toHaveLength(2);
+    expect(env.test.sockets).toHaveLength(1);
+
+    // Once every user has left, the key opens afresh.
+    view.rerender(withClient(env.test.client, <Views second={false} remount={1} />));
+    await waitForState("a", "open");
+    expect(first.at(-1)!.socket).not.toBe(socket);
+    expect(env.test.sockets).toHaveLength(2);
+  });
+});
+
+describe("schemas in hook options", () => {
+  it.each([
+    ["zod", z.object({ n: z.number() })],
+    ["arktype (a callable schema)", type({ n: "number" })],
+  ])("opens with a %s schema and delivers its values", async (_, schema) => {
+    const renders: RenderRecord[] = [];
+    render(withClient(env.test.client, <ChatView chatId="a" options={{ schema }} renders={renders} />));
+    await waitForState("a", "open");
+    act(() => void env.server.broadcast("/ws/chat/a", { n: 1 }));
+    await waitFor(() => expect(messagesOf("a")).toEqual(['{"n":1}']), WAIT);
   });
 });
 
