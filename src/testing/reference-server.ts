@@ -158,6 +158,8 @@ class ServerConnection implements ReferenceConnection {
   #backlog: Array<{ data: RawData; isBinary: boolean }> = [];
   /** Work held back by a stall that began at the upgrade (refusal or `onConnection`). */
   #deferred: (() => void) | undefined;
+  /** Broadcast frames written while stalled: they wait, as in a TCP buffer, for the resume. */
+  #held: Array<string | Uint8Array | ArrayBuffer> = [];
 
   constructor(record: ConnectionRecord, socket: WebSocket, onFrame: FrameHandler) {
     this.id = record.id;
@@ -210,6 +212,18 @@ class ServerConnection implements ReferenceConnection {
     this.#socket.pause();
   }
 
+  /**
+   * A broadcast frame for this connection: sent now, or, while stalled, held and sent on
+   * resume in order. A connection accepted during the stall gets its replay on resume
+   * instead. Returns whether the frame was taken.
+   */
+  deliver(frame: string | Uint8Array | ArrayBuffer): boolean {
+    if (!this.#stalled) return this.send(frame);
+    if (this.#deferred !== undefined || this.state !== "open") return false;
+    this.#held.push(frame);
+    return true;
+  }
+
   /** Stalls at once and runs `settle` (refusal or `onConnection`) on resume. */
   stallUntilResume(settle: () => void): void {
     this.stall();
@@ -223,6 +237,9 @@ class ServerConnection implements ReferenceConnection {
     const deferred = this.#deferred;
     this.#deferred = undefined;
     deferred?.();
+    const held = this.#held;
+    this.#held = [];
+    for (const frame of held) this.send(frame);
     const backlog = this.#backlog;
     this.#backlog = [];
     for (const frame of backlog) this.#onFrame(this, frame.data, frame.isBinary);
@@ -331,7 +348,7 @@ class LoopbackReferenceServer implements ReferenceServer {
       if (!connection.isLive || connection.path !== target) continue;
       // Already sent by its replay.
       if (id !== undefined && (this.#sentThrough.get(connection) ?? 0) >= id) continue;
-      if (!connection.send(frame)) continue;
+      if (!connection.deliver(frame)) continue;
       if (id !== undefined) this.#sentThrough.set(connection, id);
       sent += 1;
     }

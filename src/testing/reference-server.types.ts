@@ -272,8 +272,8 @@ export interface ReferenceServer {
   /**
    * Makes every connection half-open: the server stops reading (the TCP socket is
    * paused, so client frames wait in kernel buffers) and stops writing (no pong, no
-   * echo, nothing from `broadcast`), and does not close anything. Only a client
-   * heartbeat can notice.
+   * echo; `broadcast` frames are held, as in a send buffer, and written on resume), and
+   * does not close anything. Only a client heartbeat can notice.
    *
    * Upgrades arriving while stalled are completed — the client sees `open` — and then
    * stay just as silent: their ticket is checked at once, but a refusal (`4001` or
@@ -284,8 +284,9 @@ export interface ReferenceServer {
   stall(): void;
 
   /**
-   * Ends {@link ReferenceServer.stall} for every connection: buffered client frames
-   * are read and answered in order (a late ping gets its pong), deferred refusals close.
+   * Ends {@link ReferenceServer.stall} for every connection: broadcast frames held
+   * during the stall are written, in order; buffered client frames are read and answered
+   * in order (a late ping gets its pong); deferred refusals close.
    */
   resume(): void;
 
