@@ -80,7 +80,7 @@ export interface CloseRequest {
 
 /** The machine's context: its input plus what it tracks across attempts. */
 export interface ConnectionContext extends ConnectionInput {
-  /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets after a stable uptime. */
+  /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets when a connection that stayed open the stable uptime ends. */
   attempt: number;
   /** The close the user asked for, sent when an open socket is closed. */
   closeRequest: CloseRequest;
@@ -96,6 +96,8 @@ export interface ConnectionContext extends ConnectionInput {
   attemptParams: QueryParams | undefined;
   /** When the last confirmed connection dropped (epoch ms): `onOpen`'s `downtime`. */
   droppedAt: number | undefined;
+  /** When the current (or last) connection was confirmed (epoch ms): its uptime, for the stable-uptime reset. */
+  openedAt: number;
 }
 
 /** Events the socket actor sends to the machine. */
