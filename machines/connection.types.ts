@@ -141,12 +141,18 @@ export type SocketEvent =
 /** Events the ticket actor sends to the machine. */
 export type TicketEvent =
   /** The token provider answered (or there is none): the ticket request goes out now. */
-  { type: "ticket.authorized" };
+  {
+    /** Event type. */
+    type: "ticket.authorized";
+  };
 
 /** Events the machine schedules for itself. */
 export type TimerEvent =
   /** `openTimeout` ran out; acts only while no connection has been confirmed yet. */
-  { type: "timer.openTimeout" };
+  {
+    /** Event type. */
+    type: "timer.openTimeout";
+  };
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =
@@ -233,7 +239,10 @@ export interface TicketInput {
   /** The socket path the ticket is for. */
   path: string;
   /** Told `ticket.authorized` once the token provider answered. */
-  parent?: { send(event: TicketEvent): void };
+  parent?: {
+    /** Delivers `event` to the machine. */
+    send(event: TicketEvent): void;
+  };
 }
 
 export interface ParamsInput extends ParamsContext {
