@@ -231,6 +231,14 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
 }
 
 /**
+ * A ticket is single use: once it is taken for the socket URL, the actor's input (kept
+ * for the socket's whole life) no longer holds it.
+ */
+function forgetTicket(input: SocketActorInput): void {
+  (input as { ticket: Ticket | undefined }).ticket = undefined;
+}
+
+/**
  * Creates the actors the machine invokes, bound to an environment. `createClient`
  * does this with a port that feeds `onMessage`; call it yourself to run
  * `connectionMachine` without the facade.
@@ -255,10 +263,12 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
       const port = input.port ?? runtimePort;
       const WebSocketImpl: WebSocketConstructor | undefined =
         runtime.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      const ticket = input.ticket;
+      forgetTicket(input);
       let socket: WebSocketLike | undefined;
       try {
         if (!WebSocketImpl) throw new TypeError("no WebSocket implementation available");
-        socket = new WebSocketImpl(buildSocketUrl(input.wsUrl, input.path, input.params, input.ticket));
+        socket = new WebSocketImpl(buildSocketUrl(input.wsUrl, input.path, input.params, ticket));
       } catch (error) {
         // e.g. a malformed URL: report it and fail the attempt like a dropped handshake.
         sendBack({ type: "socket.error", error: redactError(error) });
@@ -379,7 +389,7 @@ export function createConnectionActors(runtime: ConnectionRuntime = {}) {
  * A clock set back never counts. One interval per period serves every open socket of a
  * runtime (a process sleeps as a whole), and it stops when the last watcher leaves.
  * The socket actor watches while its socket is open (no separate actor: an invoked actor
- * per open socket cost ~1.9 KB of heap). A socket actor of your own, provided in place of
+ * per open socket costs heap of its own). A socket actor of your own, provided in place of
  * `socketConnection`, can use this to send `clock.jumped` the same way.
  */
 export function createClockWatch(now: () => number = Date.now) {

@@ -15,6 +15,8 @@
  *
  * Every guard, action, actor and delay is named in `setup()`; states only refer to them.
  * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
+ * The stable uptime (docs/protocol.md §3) is no timer: an open connection notes when it
+ * opened, and leaving it resets the attempt counter if it stayed open that long.
  */
 import { assign, cancel, emit, enqueueActions, sendTo, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
@@ -31,7 +33,7 @@ import type {
   SocketActorInput,
   TicketInput,
 } from "./connection.types";
-import { backoffDelay, stableUptime, type Ticket } from "./connection.utils";
+import { backoffCeiling, backoffDelay, stableUptime, type Ticket } from "./connection.utils";
 import { classifyClose, HEARTBEAT_TIMEOUT_CODE, isTerminalTicketStatus } from "./protocol";
 
 /** A heartbeat timer that fires this much later than asked was throttled or slept through. */
@@ -92,14 +94,14 @@ export const connectionMachine = setup({
     heartbeatTimeout: ({ context }) => context.settings.heartbeatTimeout,
     /** Open this long without a close from the server: the connection was accepted. */
     openConfirmation: OPEN_CONFIRMATION_DELAY,
-    /** Uptime after which the attempt counter resets. */
-    stableUptime: ({ context }) => stableUptime(context.settings.reconnectDelay),
   },
   guards: {
     isTicketRefused: ({ event }) =>
       "error" in event && event.error instanceof TicketError && isTerminalTicketStatus(event.error.status),
     isTerminalClose: ({ event }) => event.type === "socket.closed" && classifyClose(event.code) === "terminal",
     isTicketRejected: ({ event }) => event.type === "socket.closed" && classifyClose(event.code) === "refresh-ticket",
+    /** The backoff delay is 0 (`reconnectDelay: 0`): the next attempt starts without a timer. */
+    hasNoBackoff: ({ context }) => backoffCeiling(context.attempt, context.settings) === 0,
     canRetry: ({ context }) =>
       context.settings.maxReconnectAttempts === 0 || context.attempt < context.settings.maxReconnectAttempts,
     isHeartbeatEnabled: ({ context }) => context.settings.heartbeatInterval > 0,
@@ -114,6 +116,10 @@ export const connectionMachine = setup({
   actions: {
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
+    /** Leaving an open connection that stayed open the stable uptime: the counter returns to 0 (docs/protocol.md §3). */
+    resetAttemptsIfStable: assign({
+      attempt: ({ context }) => (Date.now() - context.openedAt >= stableUptime(context.settings.reconnectDelay) ? 0 : context.attempt),
+    }),
     /** Before `countConnection`: `reconnected` says whether an earlier connection was confirmed. */
     announceEstablished: emit(({ context }) => ({
       type: "established" as const,
@@ -121,6 +127,7 @@ export const connectionMachine = setup({
       attempt: context.attempt,
       downtime: context.droppedAt === undefined ? 0 : Math.max(0, Date.now() - context.droppedAt),
     })),
+    noteOpened: assign({ openedAt: () => Date.now() }),
     noteDropped: assign({ droppedAt: () => Date.now() }),
     recordParams: assign({ attemptParams: ({ event }) => (event as unknown as { output: QueryParams }).output }),
     recordParamsTimeout: assign({ lastFailure: ({ context }) => paramsTimedOut(context.settings.connectTimeout, context.path) }),
@@ -192,6 +199,7 @@ export const connectionMachine = setup({
     connections: 0,
     attemptParams: undefined,
     droppedAt: undefined,
+    openedAt: 0,
   }),
   entry: "startOpenTimeout",
   initial: "starting",
@@ -309,12 +317,11 @@ export const connectionMachine = setup({
         },
         open: {
           tags: ["open"],
-          // However it ends (a drop, a heartbeat timeout, close()): `onOpen`'s downtime counts from here.
-          exit: "noteDropped",
+          entry: "noteOpened",
+          // However it ends (a drop, a heartbeat timeout, close()): `onOpen`'s downtime counts
+          // from here, and the attempt counter returns to 0 if it was open long enough.
+          exit: ["noteDropped", "resetAttemptsIfStable"],
           initial: "live",
-          after: {
-            stableUptime: { actions: "resetAttempts" },
-          },
           on: {
             "connection.close": { target: "closing", actions: "recordCloseRequest" },
           },
@@ -393,6 +400,8 @@ export const connectionMachine = setup({
     backoff: {
       description: "Waiting out the jittered backoff delay before the next attempt.",
       tags: ["reconnecting"],
+      // With no delay to wait out, the next attempt starts in the same step, not on a timer.
+      always: { guard: "hasNoBackoff", target: "starting", actions: "announceAttempt" },
       after: { retryDelay: { target: "starting", actions: "announceAttempt" } },
       on: { "connection.wake": { target: "starting", actions: "announceAttempt" } },
     },

@@ -64,7 +64,7 @@ export interface ConnectionInput {
   /**
    * Where this connection's data frames go. The facade passes its own here, so one
    * provided machine serves every socket of a client (`machine.provide()` rebuilds the
-   * whole state tree, ~34 KB per call).
+   * whole state tree on every call).
    * @default the runtime's `port`
    */
   port?: SocketPort;
@@ -80,7 +80,7 @@ export interface CloseRequest {
 
 /** The machine's context: its input plus what it tracks across attempts. */
 export interface ConnectionContext extends ConnectionInput {
-  /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets after a stable uptime. */
+  /** Current attempt: 0 for the first connection, n for reconnect attempt n. Resets when a connection that stayed open the stable uptime ends. */
   attempt: number;
   /** The close the user asked for, sent when an open socket is closed. */
   closeRequest: CloseRequest;
@@ -96,6 +96,8 @@ export interface ConnectionContext extends ConnectionInput {
   attemptParams: QueryParams | undefined;
   /** When the last confirmed connection dropped (epoch ms): `onOpen`'s `downtime`. */
   droppedAt: number | undefined;
+  /** When the current (or last) connection was confirmed (epoch ms): its uptime, for the stable-uptime reset. */
+  openedAt: number;
 }
 
 /** Events the socket actor sends to the machine. */
@@ -139,12 +141,18 @@ export type SocketEvent =
 /** Events the ticket actor sends to the machine. */
 export type TicketEvent =
   /** The token provider answered (or there is none): the ticket request goes out now. */
-  { type: "ticket.authorized" };
+  {
+    /** Event type. */
+    type: "ticket.authorized";
+  };
 
 /** Events the machine schedules for itself. */
 export type TimerEvent =
   /** `openTimeout` ran out; acts only while no connection has been confirmed yet. */
-  { type: "timer.openTimeout" };
+  {
+    /** Event type. */
+    type: "timer.openTimeout";
+  };
 
 /** Events the facade sends to the machine. */
 export type FacadeEvent =

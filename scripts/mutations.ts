@@ -72,8 +72,14 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-attempt-reset",
     fault: "a stable connection no longer resets the attempt counter",
-    find: `stableUptime: { actions: "resetAttempts" },`,
-    replace: "stableUptime: {},",
+    find: "(Date.now() - context.openedAt >= stableUptime(context.settings.reconnectDelay) ? 0 : context.attempt)",
+    replace: "context.attempt",
+  },
+  {
+    name: "attempt-reset-without-uptime",
+    fault: "a connection's uptime is not noted: every drop resets the attempt counter, however short the connection",
+    find: `entry: "noteOpened",`,
+    replace: "",
   },
   {
     name: "ticket-refusal-retried",
@@ -189,8 +195,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "onOpen-downtime-wrong",
     fault: "onOpen's downtime does not count from the drop (the drop is never noted)",
-    find: `exit: "noteDropped",`,
-    replace: "",
+    find: `exit: ["noteDropped", "resetAttemptsIfStable"],`,
+    replace: `exit: "resetAttemptsIfStable",`,
   },
   {
     name: "clock-jump-ignored",

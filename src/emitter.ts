@@ -22,9 +22,13 @@ export function reportListenerError(error: unknown): void {
   console.error("sockstate: a listener threw", error);
 }
 
+/** The listeners of every emitter nobody subscribes to: one shared array, not one per emitter. */
+const NO_LISTENERS: readonly never[] = Object.freeze([]);
+
 /** The writable side, kept by the socket. */
 export class EventEmitter<T> implements Emitter<T> {
-  #listeners: Array<Listener<T>> = [];
+  // Never mutated: each change replaces the array.
+  #listeners: ReadonlyArray<Listener<T>> = NO_LISTENERS;
 
   subscribe(listener: Listener<T>): () => void {
     if (typeof listener !== "function") {
@@ -58,6 +62,6 @@ export class EventEmitter<T> implements Emitter<T> {
   }
 
   clear(): void {
-    this.#listeners = [];
+    this.#listeners = NO_LISTENERS;
   }
 }

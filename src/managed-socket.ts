@@ -89,7 +89,7 @@ function validateClose(code: unknown, reason: unknown): void {
 
 /**
  * One provided machine per runtime (i.e. per client): `provide()` rebuilds the whole
- * state tree (~34 KB), so doing it per socket multiplied the memory of an idle
+ * state tree, so doing it per socket multiplied the memory of an idle
  * connection. Each socket passes its own port through the machine's input instead.
  */
 const machines = new WeakMap<ManagedWebSocketInit["runtime"], typeof connectionMachine>();

@@ -243,6 +243,34 @@ describe("beyond the paths: a params function and onOpen", () => {
   });
 });
 
+describe("beyond the paths: no backoff delay", () => {
+  let network: ModelNetwork;
+  let client: Client;
+  afterEach(() => client.websocket.closeAll());
+
+  it("with reconnectDelay 0 the next attempt starts in the drop's own step, without a timer", async () => {
+    ({ network, client } = modelClient({ reconnectDelay: 0 }));
+    const socket = client.websocket.open("/ws/chat/a");
+    const attempts: number[] = [];
+    socket.onReconnecting.subscribe((attempt) => attempts.push(attempt));
+    await vi.advanceTimersByTimeAsync(0);
+    network.answerTicket(200);
+    await vi.advanceTimersByTimeAsync(0);
+    network.accept();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(socket.state).toBe("open");
+    const timers = vi.getTimerCount();
+    network.close(1006);
+    await Promise.resolve(); // the model network delivers the close event in a microtask
+    // No timer ran: the backoff was entered and left in the close event's own step.
+    expect(attempts).toEqual([1]);
+    expect(socket.state).toBe("reconnecting");
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(timers);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.ticketRequests).toHaveLength(2);
+  });
+});
+
 describe("coverage measured on the running sockets", () => {
   it("entered every state and took every transition the machine declares", () => {
     const report = coverage.report();
@@ -253,3 +281,4 @@ describe("coverage measured on the running sockets", () => {
     expect(report.transitions.total).toBeGreaterThan(25);
   });
 });
+

@@ -12,11 +12,11 @@
  * the ticket actor reports `ticket.authorized` as soon as it starts (the model's client
  * has no token provider). The model's socket has no `openTimeout` (`manager.open()`).
  */
-import { type AnyStateMachine, type EventObject, fromTransition, initialTransition, transition } from "xstate";
+import { type AnyStateMachine, assign, type EventObject, fromTransition, initialTransition, transition } from "xstate";
 import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
 import { connectionMachine } from "../../../machines/connection.machine";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../../machines/connection.public";
-import type { ConnectionInput, WebSocketState } from "../../../machines/connection.types";
+import type { ConnectionContext, ConnectionInput, WebSocketState } from "../../../machines/connection.types";
 import { Ticket } from "../../../machines/connection.utils";
 import { TicketError } from "../../../machines/connection.errors";
 import { DEFAULT_SOCKET_OPTIONS } from "../../../src/options";
@@ -312,14 +312,25 @@ function ticketAnswers(before: ConnectionSnapshot | undefined, after: Connection
   return authorizing(after) && !authorizing(before) ? [{ type: "ticket.authorized" }] : [];
 }
 
-/** The model's machine: `wasTimerLate` reads the stimulus instead of the wall clock. */
-function modelMachine(machine: AnyStateMachine): AnyStateMachine {
+/** What the model knows about time while it steps the machine: whether the open connection is stable. */
+interface ModelClock {
+  stable: boolean;
+}
+
+/**
+ * The model's machine: `wasTimerLate` reads the stimulus, and `resetAttemptsIfStable` the
+ * model's `stable` fact, instead of the wall clock.
+ */
+function modelMachine(machine: AnyStateMachine, clock: ModelClock): AnyStateMachine {
   return machine.provide({
     guards: { wasTimerLate: ({ event }: { event: MachineEvent }) => event.late === true },
+    actions: { resetAttemptsIfStable: assign({ attempt: ({ context }: { context: ConnectionContext }) => (clock.stable ? 0 : context.attempt) }) },
   });
 }
 
-function step(machine: AnyStateMachine, state: ModelState, stimulus: Stimulus): { state: ModelState; events: string[] } {
+function step(machine: AnyStateMachine, clock: ModelClock, state: ModelState, stimulus: Stimulus): { state: ModelState; events: string[] } {
+  // The stable uptime ends with no machine event; the machine reads it when the connection ends.
+  clock.stable = state.stable;
   const first = machineEventOf(machine, state.machine, stimulus);
   let later = laterEventOf(stimulus);
   const queue: MachineEvent[] = first ? [first] : [];
@@ -380,7 +391,8 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
     throw new TypeError(`sockstate: the model needs maxReconnectAttempts in 1–4, got ${String(maxReconnectAttempts)}`);
   }
   const accept = options.stimuli ?? (() => true);
-  const machine = modelMachine(options.machine ?? connectionMachine);
+  const clock: ModelClock = { stable: false };
+  const machine = modelMachine(options.machine ?? connectionMachine, clock);
   const socketOptions = { ...MODEL_SOCKET_OPTIONS, maxReconnectAttempts };
   const input: ConnectionInput = {
     key: "model",
@@ -406,7 +418,7 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
   const cachedStep = (state: ModelState, stimulus: Stimulus) => {
     const key = `${serialize(state)} ${stimulusKey(stimulus)}`;
     let result = steps.get(key);
-    if (!result) steps.set(key, (result = step(machine, state, stimulus)));
+    if (!result) steps.set(key, (result = step(machine, clock, state, stimulus)));
     return result;
   };
   const logic = fromTransition((state: ModelState, stimulus: Stimulus) => cachedStep(state, stimulus).state, initial);

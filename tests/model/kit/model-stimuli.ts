@@ -9,7 +9,10 @@ import type { SocketOptions } from "../../../src/options";
 /** What the scripted ticket endpoint answers: an HTTP status, or `"network"` for a failed fetch. */
 export type TicketAnswer = 200 | 401 | 403 | 404 | 500 | "network";
 
-/** The named delays of the connection machine a `time.pass` stimulus waits out. */
+/**
+ * What a `time.pass` stimulus waits out: a named delay of the connection machine, or the
+ * stable uptime (no timer: the machine compares it with the uptime when the connection ends).
+ */
 export type ModelTimer =
   | "connectTimeout"
   | "retryDelay"
