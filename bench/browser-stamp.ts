@@ -23,6 +23,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
+import { PONG_FRAME } from "../machines/protocol";
 import { findChromium, launchChromium } from "../tests/support/chromium";
 import { median, withTimeout } from "./stats";
 
@@ -54,7 +55,7 @@ const wsUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
 
 /** The page: `run(mode)` opens a socket, asks for the flood and resolves with the ms until the last frame. */
 const page = `<!doctype html><script>
-const PONG = '{"type":"pong"}';
+const PONG = ${JSON.stringify(PONG_FRAME)};
 const FRAMES = ${frames};
 window.run = (mode) => new Promise((resolve) => {
   const ws = new WebSocket(${JSON.stringify(wsUrl)});
