@@ -115,7 +115,6 @@ export const connectionMachine = setup({
   },
   actions: {
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
-    resetAttempts: assign({ attempt: 0 }),
     /** Leaving an open connection that stayed open the stable uptime: the counter returns to 0 (docs/protocol.md §3). */
     resetAttemptsIfStable: assign({
       attempt: ({ context }) => (Date.now() - context.openedAt >= stableUptime(context.settings.reconnectDelay) ? 0 : context.attempt),

@@ -13,9 +13,14 @@ function formatValue(value: unknown): string {
   return String(value);
 }
 
+/** The logger `debug` names: `console.debug` for `true`, else the function itself. */
+function loggerOf(debug: true | DebugLogger): DebugLogger {
+  return debug === true ? (message, details) => console.debug(message, details) : debug;
+}
+
 /** An inspection callback that logs the root actor's snapshots of socket `key`. */
 export function createDebugInspector(key: string, debug: true | DebugLogger): (event: InspectionEvent) => void {
-  const log: DebugLogger = debug === true ? (message, details) => console.debug(message, details) : debug;
+  const log = loggerOf(debug);
   let rootSessionId: string | undefined;
   return (inspection) => {
     if (inspection.type !== "@xstate.snapshot") return;
@@ -54,7 +59,7 @@ function errorDetails(error: unknown): { name: string; status?: number; code?: n
 
 /** Logs each error a socket reports on `onError`: its name, status or code, and message. */
 export function createDebugErrorLogger(key: string, debug: true | DebugLogger): (error: unknown) => void {
-  const log: DebugLogger = debug === true ? (message, details) => console.debug(message, details) : debug;
+  const log = loggerOf(debug);
   return (error) => {
     const details = errorDetails(error);
     const number = details.status !== undefined ? ` status ${details.status}` : details.code !== undefined ? ` code ${details.code}` : "";

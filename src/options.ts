@@ -81,8 +81,8 @@ export interface SocketOptions {
   params?: ParamsOption;
   /**
    * `true` logs every event the socket's machine handles, with the state it is then in,
-   * with `console.debug`; a function receives `(message, details)` instead. Tickets never
-   * appear in the output.
+   * and every error it reports (name, status or code, message), with `console.debug`; a
+   * function receives `(message, details)` instead. Tickets never appear in the output.
    * @default false
    */
   debug?: boolean | DebugLogger;
