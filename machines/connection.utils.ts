@@ -8,6 +8,11 @@ import type { QueryParams } from "./connection.types";
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
 
+/** An error's message, or a thrown value that is no `Error` as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */
 export const READY_STATE = {
   /** Handshake under way. */

@@ -5,6 +5,7 @@
  * until then a frame costs what it cost before, and nothing is parsed.
  */
 import { MessageValidationError } from "../machines/connection.errors";
+import { messageOf } from "../machines/connection.utils";
 import type { StandardSchemaV1 } from "../machines/standard-schema";
 import { type Emitter, EventEmitter, type Listener } from "./emitter";
 import type { SocketOptions } from "./options";
@@ -310,10 +311,6 @@ function isObjectLike(value: unknown): boolean {
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return isObjectLike(value) && typeof (value as { then?: unknown }).then === "function";
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function kindOf(value: unknown): string {
