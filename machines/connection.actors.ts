@@ -20,7 +20,7 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
-import { buildSocketUrl, noop, queryParamsProblem, READY_STATE, redactTicket, Ticket } from "./connection.utils";
+import { buildSocketUrl, messageOf as message, noop, queryParamsProblem, READY_STATE, redactTicket, Ticket } from "./connection.utils";
 import { PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "./protocol";
 
 const { CONNECTING, OPEN, CLOSED } = READY_STATE;
@@ -33,10 +33,6 @@ const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop }
  */
 const monotonicNow: (() => number) | undefined =
   typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : undefined;
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** An error's message and, when there is one, its cause's (`fetch failed (connect ECONNREFUSED …)`). */
 function messageWithCause(error: unknown): string {

@@ -42,19 +42,15 @@ export interface CloseCause {
   wasClean: boolean;
 }
 
-function isCloseCause(value: unknown): value is CloseCause {
-  return typeof value === "object" && value !== null && typeof (value as { code?: unknown }).code === "number" && "wasClean" in value;
-}
-
 /**
  * A failure in words, for the message of the error that carries it as `cause`:
  * `TicketError: …`, `closed with code 1006 (not clean)`, `a WebSocket error event`.
  */
 export function describeFailure(failure: unknown): string {
   if (failure instanceof Error) return `${failure.name}: ${failure.message}`;
-  if (isCloseCause(failure)) {
-    const reason = failure.reason ? ` "${failure.reason}"` : "";
-    return `closed with code ${failure.code}${reason}${failure.wasClean ? "" : " (not clean)"}`;
+  if (typeof failure === "object" && failure !== null && typeof (failure as { code?: unknown }).code === "number" && "wasClean" in failure) {
+    const { code, reason, wasClean } = failure as CloseCause;
+    return `closed with code ${code}${reason ? ` "${reason}"` : ""}${wasClean ? "" : " (not clean)"}`;
   }
   if (failure === undefined) return "none yet (the first attempt was still under way)";
   if (typeof failure === "object" && (failure as { type?: unknown }).type === "error") return "a WebSocket error event";

@@ -8,6 +8,11 @@ import type { QueryParams } from "./connection.types";
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
 
+/** An error's message, or a thrown value that is no `Error` as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */
 export const READY_STATE = {
   /** Handshake under way. */
@@ -79,10 +84,6 @@ export function queryParamsProblem(value: unknown, label: string): string | unde
   return undefined;
 }
 
-function encodeQuery(entries: Array<[string, string | number | boolean]>): string {
-  return entries.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join("&");
-}
-
 /**
  * `{wsUrl}{path}?ticket=<ticket>&<params>`, all URI-encoded (docs/protocol.md §5). Without a
  * ticket it is the public, printable URL of the socket.
@@ -91,7 +92,7 @@ export function buildSocketUrl(wsUrl: string, path: string, params: QueryParams 
   const entries: Array<[string, string | number | boolean]> = [];
   if (ticket) entries.push(["ticket", ticket.reveal()]);
   for (const [key, value] of Object.entries(params)) if (value !== undefined) entries.push([key, value]);
-  const query = encodeQuery(entries);
+  const query = entries.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join("&");
   return `${trimTrailingSlash(wsUrl)}${path}${query ? `?${query}` : ""}`;
 }
 

@@ -17,28 +17,7 @@ function asTarget(value: unknown): ListenerTarget | undefined {
     : undefined;
 }
 
-/** Adds the `visibilitychange` and `online` listeners where they exist; returns their removal. */
-export function watchEnvironment(wake: () => void): () => void {
-  const doc = (globalThis as { document?: { visibilityState?: string } }).document;
-  const documentTarget = asTarget(doc);
-  const windowTarget = asTarget(globalThis);
-  if (!documentTarget && !windowTarget) return noop;
-
-  const onVisibilityChange = () => {
-    if (doc?.visibilityState === "visible") wake();
-  };
-  const onOnline = () => wake();
-  documentTarget?.addEventListener("visibilitychange", onVisibilityChange);
-  windowTarget?.addEventListener("online", onOnline);
-  let removed = false;
-  return () => {
-    if (removed) return;
-    removed = true;
-    documentTarget?.removeEventListener("visibilitychange", onVisibilityChange);
-    windowTarget?.removeEventListener("online", onOnline);
-  };
-}
-
+/** The sockets of one owner to wake, and the removal of the owner's page listeners. */
 interface SharedWatch {
   readonly wakers: Set<() => void>;
   readonly remove: () => void;
@@ -48,19 +27,33 @@ interface SharedWatch {
 const sharedWatches = new WeakMap<object, SharedWatch>();
 
 /**
- * `watchEnvironment` shared by every socket of one owner (a client): one `visibilitychange`
- * and one `online` listener however many sockets it has, added with its first socket and
- * removed when its last one leaves. Returns this socket's leave, idempotent.
+ * One `visibilitychange` and one `online` listener (where they exist) per owner (a client),
+ * however many sockets it has: added with its first socket and removed when its last one
+ * leaves. Returns this socket's leave, idempotent.
  */
 export function joinEnvironmentWatch(owner: object, wake: () => void): () => void {
   let watch = sharedWatches.get(owner);
   if (!watch) {
+    const doc = (globalThis as { document?: { visibilityState?: string } }).document;
+    const documentTarget = asTarget(doc);
+    const windowTarget = asTarget(globalThis);
+    if (!documentTarget && !windowTarget) return noop;
     const wakers = new Set<() => void>();
-    const remove = watchEnvironment(() => {
+    const wakeAll = () => {
       for (const waker of [...wakers]) waker();
-    });
-    if (remove === noop) return noop;
-    watch = { wakers, remove };
+    };
+    const onVisibilityChange = () => {
+      if (doc?.visibilityState === "visible") wakeAll();
+    };
+    documentTarget?.addEventListener("visibilitychange", onVisibilityChange);
+    windowTarget?.addEventListener("online", wakeAll);
+    watch = {
+      wakers,
+      remove: () => {
+        documentTarget?.removeEventListener("visibilitychange", onVisibilityChange);
+        windowTarget?.removeEventListener("online", wakeAll);
+      },
+    };
     sharedWatches.set(owner, watch);
   }
   const joined = watch;

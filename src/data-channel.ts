@@ -5,6 +5,7 @@
  * until then a frame costs what it cost before, and nothing is parsed.
  */
 import { MessageValidationError } from "../machines/connection.errors";
+import { messageOf } from "../machines/connection.utils";
 import type { StandardSchemaV1 } from "../machines/standard-schema";
 import { type Emitter, EventEmitter, type Listener } from "./emitter";
 import type { SocketOptions } from "./options";
@@ -90,7 +91,7 @@ export function toJsonFrame(value: unknown): string {
 interface Slot {
   done: boolean;
   value: unknown;
-  event: MessageEvent | undefined;
+  event: MessageEvent;
   error: MessageValidationError | undefined;
   /** The deadline of an asynchronous validation. */
   timer?: ReturnType<typeof setTimeout>;
@@ -107,7 +108,7 @@ export class DataChannel implements Emitter<unknown> {
   readonly #errors: EventEmitter<Event | Error>;
   readonly #schema: StandardSchemaV1 | undefined;
   readonly #eventId: EventIdSelector<any> | undefined;
-  /** Frames from the first one still being validated on, oldest first; empty while all is synchronous. */
+  /** Frames whose outcome is not delivered yet, oldest first: the first one is still being validated. */
   #pending: Slot[] = [];
   /** Resolved once `#pending` is empty: every frame received so far has been delivered or refused. */
   #drained: Array<() => void> = [];
@@ -177,70 +178,60 @@ export class DataChannel implements Emitter<unknown> {
   readonly #onFrame = (event: MessageEvent): void => {
     const text: unknown = event.data;
     if (typeof text !== "string") return; // binary frames are not data for onData
+    // Every frame takes its place in line, so an outcome known at once still waits for
+    // the frames before it that are being validated asynchronously.
+    const slot: Slot = { done: false, value: undefined, event, error: undefined };
+    this.#pending.push(slot);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      this.#refuse(new MessageValidationError(`frame is not JSON: ${messageOf(error)}`, [{ message: `not JSON: ${messageOf(error)}` }], text, { cause: error }));
+      slot.error = new MessageValidationError(`frame is not JSON: ${messageOf(error)}`, [{ message: `not JSON: ${messageOf(error)}` }], text, { cause: error });
+      this.#complete(slot);
       return;
     }
     const schema = this.#schema;
     if (schema === undefined) {
-      this.#accept(parsed, event);
+      slot.value = parsed;
+      this.#complete(slot);
       return;
     }
     let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>;
     try {
       result = schema["~standard"].validate(parsed);
     } catch (error) {
-      this.#refuse(validatorFailed("threw", error, text));
+      this.#fail(slot, "threw", error, text);
       return;
     }
     if (!isPromiseLike(result)) {
-      this.#settle(result, event, text);
+      this.#settle(slot, result, text);
       return;
     }
-    // Asynchronous: hold this frame's place so later frames wait for it, but not forever.
-    const slot: Slot = { done: false, value: undefined, event, error: undefined };
-    this.#pending.push(slot);
+    // Asynchronous: the frames behind it wait, but not forever.
     const timeout = this.#validationTimeout;
-    slot.timer = setTimeout(() => {
-      slot.error = validatorFailed("did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text);
-      this.#complete(slot);
-    }, timeout);
+    slot.timer = setTimeout(() => this.#fail(slot, "did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text), timeout);
     Promise.resolve(result).then(
-      (settled) => {
-        if (slot.done) return; // timed out, or the socket was destroyed
-        const failure = failureOf(settled, text);
-        if (failure) slot.error = failure;
-        else slot.value = (settled as StandardSchemaV1.SuccessResult<unknown>).value;
-        this.#complete(slot);
-      },
-      (error: unknown) => {
-        if (slot.done) return;
-        slot.error = validatorFailed("rejected", error, text);
-        this.#complete(slot);
-      },
+      (settled) => this.#settle(slot, settled, text),
+      (error: unknown) => this.#fail(slot, "rejected", error, text),
     );
   };
 
-  #settle(result: StandardSchemaV1.Result<unknown>, event: MessageEvent, text: string): void {
+  /** Records a validation result, unless the frame timed out or the socket was destroyed. */
+  #settle(slot: Slot, result: unknown, text: string): void {
+    if (slot.done) return;
     const failure = failureOf(result, text);
-    if (failure) this.#refuse(failure);
-    else this.#accept((result as StandardSchemaV1.SuccessResult<unknown>).value, event);
+    if (failure) slot.error = failure;
+    else slot.value = (result as StandardSchemaV1.SuccessResult<unknown>).value;
+    this.#complete(slot);
   }
 
-  #accept(value: unknown, event: MessageEvent): void {
-    if (this.#pending.length === 0) this.#deliver(value, event);
-    else this.#pending.push({ done: true, value, event, error: undefined });
+  #fail(slot: Slot, how: ValidatorFailure, error: unknown, text: string): void {
+    if (slot.done) return;
+    slot.error = validatorFailed(how, error, text);
+    this.#complete(slot);
   }
 
-  #refuse(error: MessageValidationError): void {
-    if (this.#pending.length === 0) this.#errors.emit(error);
-    else this.#pending.push({ done: true, value: undefined, event: undefined, error });
-  }
-
-  /** Marks an asynchronous outcome known and delivers every leading frame that is done. */
+  /** Marks an outcome known and delivers every leading frame that is done. */
   #complete(slot: Slot): void {
     slot.done = true;
     clearTimeout(slot.timer);
@@ -248,7 +239,7 @@ export class DataChannel implements Emitter<unknown> {
     while (pending.length > 0 && pending[0]!.done) {
       const next = pending.shift()!;
       if (next.error) this.#errors.emit(next.error);
-      else this.#deliver(next.value, next.event!);
+      else this.#deliver(next.value, next.event);
     }
     if (pending.length === 0) this.#drain();
   }
@@ -284,7 +275,9 @@ function failureOf(result: unknown, text: string): MessageValidationError | unde
   return new MessageValidationError(`frame failed validation: ${summarize(issues)}`, issues, text);
 }
 
-function validatorFailed(how: "threw" | "rejected" | "returned" | "did not settle", error: unknown, text: string): MessageValidationError {
+type ValidatorFailure = "threw" | "rejected" | "returned" | "did not settle";
+
+function validatorFailed(how: ValidatorFailure, error: unknown, text: string): MessageValidationError {
   const message = `the schema's validator ${how}: ${messageOf(error)}`;
   return new MessageValidationError(message, [{ message }], text, { cause: error });
 }
@@ -318,10 +311,6 @@ function isObjectLike(value: unknown): boolean {
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return isObjectLike(value) && typeof (value as { then?: unknown }).then === "function";
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function kindOf(value: unknown): string {

@@ -129,28 +129,23 @@ export const DEFAULT_SOCKET_OPTIONS: Readonly<
   debug: false,
 });
 
-const NON_NEGATIVE_NUMBERS = [
-  "reconnectDelay",
-  "maxReconnectDelay",
-  "heartbeatInterval",
-  "heartbeatTimeout",
-  "connectTimeout",
-  "openTimeout",
-] as const;
-const NON_NEGATIVE_INTEGERS = ["maxReconnectAttempts", "maxQueuedMessages"] as const;
-/** A timeout of 0 would fail every attempt (or drop after every ping): at least 1 ms. */
-const POSITIVE_NUMBERS = new Set<string>(["heartbeatTimeout", "connectTimeout"]);
+/**
+ * The numeric options and the least value each takes. A timeout of 0 would fail every
+ * attempt (or drop after every ping): at least 1 ms. `null`: a count, an integer ≥ 0.
+ */
+const NUMBER_OPTIONS: Readonly<Record<string, number | null>> = {
+  reconnectDelay: 0,
+  maxReconnectDelay: 0,
+  heartbeatInterval: 0,
+  heartbeatTimeout: 1,
+  connectTimeout: 1,
+  openTimeout: 0,
+  maxReconnectAttempts: null,
+  maxQueuedMessages: null,
+};
 /** The longest delay timers honour (2^31 − 1 ms); beyond it they fire after 1 ms. */
 const MAX_DELAY = 2_147_483_647;
-const KNOWN_OPTIONS = new Set<string>([
-  ...NON_NEGATIVE_NUMBERS,
-  ...NON_NEGATIVE_INTEGERS,
-  "params",
-  "debug",
-  "inspect",
-  "schema",
-  "eventId",
-]);
+const KNOWN_OPTIONS = new Set<string>([...Object.keys(NUMBER_OPTIONS), "params", "debug", "inspect", "schema", "eventId"]);
 
 /** The full set of socket options after defaults, as a socket runs with them. */
 export type ResolvedSocketOptions = ConnectionSettings & {
@@ -185,21 +180,15 @@ export function validateSocketOptions(
       throw new TypeError(`sockstate: unknown option ${JSON.stringify(name)} in ${source}`);
     }
   }
-  for (const name of NON_NEGATIVE_NUMBERS) {
+  for (const [name, min] of Object.entries(NUMBER_OPTIONS)) {
     const value = record[name];
     if (value === undefined) continue;
-    const min = POSITIVE_NUMBERS.has(name) ? 1 : 0;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_DELAY) {
-      throw new TypeError(
-        `sockstate: ${name} must be a number of ms from ${min} to ${MAX_DELAY}, got ${describe(value)}`,
-      );
-    }
-  }
-  for (const name of NON_NEGATIVE_INTEGERS) {
-    const value = record[name];
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-      throw new TypeError(`sockstate: ${name} must be an integer >= 0, got ${describe(value)}`);
+    if (min === null) {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+        throw new TypeError(`sockstate: ${name} must be an integer >= 0, got ${describe(value)}`);
+      }
+    } else if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_DELAY) {
+      throw new TypeError(`sockstate: ${name} must be a number of ms from ${min} to ${MAX_DELAY}, got ${describe(value)}`);
     }
   }
   const params = record.params;
