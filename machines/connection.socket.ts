@@ -106,7 +106,7 @@ export interface SocketLinkOwner {
 }
 
 /** What opening a socket takes from the environment, bound once per runtime. */
-interface SocketEnvironment {
+export interface SocketEnvironment {
   /** The runtime's WebSocket class; `globalThis.WebSocket` when absent (read when a socket opens). */
   readonly WebSocket: WebSocketConstructor | undefined;
   /** Where data frames go for a connection without a port of its own. */
@@ -286,7 +286,7 @@ export class SocketLink implements SocketTransport {
 }
 
 /** What the `openSocket` action reads of xstate's action arguments. */
-interface OpenSocketArgs {
+export interface OpenSocketArgs {
   context: ConnectionContext;
   /** `xstate.done.actor.ticket`: its `output` is the attempt's ticket. */
   event: unknown;
