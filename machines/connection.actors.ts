@@ -150,5 +150,13 @@ export function createConnectionImplementations(runtime: ConnectionRuntime = {})
     requestTicket(runtime, input.apiUrl, input.path, signal, () => input.parent?.send({ type: "ticket.authorized" })),
   );
 
-  return { actors: { computeParams, fetchTicket }, actions: { openSocket: createSocketOpener(runtime) } };
+  return {
+    /** The actors the machine invokes. */
+    actors: { computeParams, fetchTicket },
+    /** The action that needs the environment; the machine's other actions do not. */
+    actions: {
+      /** The `socket` state's entry: opens the attempt's WebSocket on its ticket. */
+      openSocket: createSocketOpener(runtime),
+    },
+  };
 }

@@ -111,6 +111,7 @@ export interface SocketEnvironment {
   readonly WebSocket: WebSocketConstructor | undefined;
   /** Where data frames go for a connection without a port of its own. */
   readonly port: SocketPort;
+  /** The runtime's wall-clock watch, shared by its open sockets. */
   readonly watchClock: ClockWatch;
 }
 
@@ -125,8 +126,8 @@ export interface SocketEnvironment {
  */
 export class SocketLink implements SocketTransport {
   /** The current attempt's socket, until it is closed, dropped or let go. */
-  #socket: WebSocketLike | undefined = undefined;
-  #owner: SocketLinkOwner | undefined = undefined;
+  #socket: WebSocketLike | undefined;
+  #owner: SocketLinkOwner | undefined;
   #port: SocketPort = droppingPort;
   #opened = false;
   /** Until the connection is confirmed (docs/protocol.md §4), the first inbound frame confirms it. */
@@ -287,9 +288,11 @@ export class SocketLink implements SocketTransport {
 
 /** What the `openSocket` action reads of xstate's action arguments. */
 export interface OpenSocketArgs {
+  /** The connection's context: the link, the URL's parts and the port. */
   context: ConnectionContext;
   /** `xstate.done.actor.ticket`: its `output` is the attempt's ticket. */
   event: unknown;
+  /** The connection actor. */
   self: SocketLinkOwner;
 }
 
@@ -306,7 +309,8 @@ export function createSocketOpener(runtime: ConnectionRuntime): (args: OpenSocke
   return ({ context, event, self }) => context.link.open(self, environment, context, (event as { output?: Ticket }).output);
 }
 
-type ClockWatch = (clock: ClockWatchInput, onJump: (by: number) => void) => () => void;
+/** Calls `onJump` with how far the wall clock jumped ahead, until the returned function is called. */
+export type ClockWatch = (clock: ClockWatchInput, onJump: (by: number) => void) => () => void;
 
 /**
  * Watches for wall-clock jumps. Timers run on a monotonic clock that stands still while
