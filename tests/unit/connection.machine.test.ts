@@ -106,4 +106,14 @@ describe("the connection machine without the facade", () => {
     expect(actor.getSnapshot().status).toBe("done");
     expect(actor.getSnapshot().context.error).toMatchObject({ name: "ConnectionRejectedError", code: 4003 });
   });
+
+  it("closes its socket when the actor is stopped, though stopping runs no exit actions", async () => {
+    const { actor } = startMachine();
+    await openSocket();
+    await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
+    expect(actor.getSnapshot().matches({ socket: "open" })).toBe(true);
+    actor.stop();
+    expect(network.sockets[0]!.clientClose).toMatchObject({ code: 1000 });
+    expect(network.liveSockets()).toEqual([]);
+  });
 });
