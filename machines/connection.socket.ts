@@ -33,8 +33,6 @@ export const LATE_TIMER_TOLERANCE = 1000;
  */
 export const CLOCK_CHECK_INTERVAL = 1000;
 
-const CLOCK_WATCH: ClockWatchInput = { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE };
-
 const droppingPort: SocketPort = { opened: noop, message: noop, detached: noop };
 
 /**
@@ -111,8 +109,8 @@ export interface SocketEnvironment {
   readonly WebSocket: WebSocketConstructor | undefined;
   /** Where data frames go for a connection without a port of its own. */
   readonly port: SocketPort;
-  /** The runtime's wall-clock watch, shared by its open sockets. */
-  readonly watchClock: ClockWatch;
+  /** The runtime's wall-clock ticker, every `CLOCK_CHECK_INTERVAL` ms, shared by its open sockets. */
+  readonly clock: ClockTicker;
 }
 
 /**
@@ -124,7 +122,7 @@ export interface SocketEnvironment {
  * `readyState`), not the socket itself, whose `url` holds the ticket. Every field is
  * private: an inspector that serializes the context sees `{}`.
  */
-export class SocketLink implements SocketTransport {
+export class SocketLink implements SocketTransport, ClockListener {
   /** The current attempt's socket, until it is closed, dropped or let go. */
   #socket: WebSocketLike | undefined;
   #owner: SocketLinkOwner | undefined;
@@ -140,8 +138,8 @@ export class SocketLink implements SocketTransport {
   // fake timers leave running in real time. Either way errs toward an early ping.
   #lastInboundAt = 0;
   #lastInboundMonotonic = 0;
-  /** The wall-clock watch runs while the socket is open and a heartbeat can act on a jump. */
-  #unwatchClock: () => void = noop;
+  /** The ticker this link listens to while the socket is open and a heartbeat can act on a wall-clock jump. */
+  #clock: ClockTicker | undefined;
 
   /**
    * `openSocket`: opens the attempt's WebSocket on its ticket. A socket that cannot be
@@ -173,7 +171,7 @@ export class SocketLink implements SocketTransport {
       this.#opened = true;
       this.#stamp();
       port.opened(this);
-      if (heartbeat) this.#unwatchClock = environment.watchClock(CLOCK_WATCH, (by) => owner.send({ type: "clock.jumped", by }));
+      if (heartbeat) (this.#clock = environment.clock).watch(this);
       owner.send({ type: "socket.open" });
     };
     // The hot path: a few comparisons per frame and no machine transition. The clocks are read
@@ -252,6 +250,11 @@ export class SocketLink implements SocketTransport {
     this.release();
   }
 
+  /** From the ticker while the socket is open: a jump beyond `LATE_TIMER_TOLERANCE` is reported as `clock.jumped`. */
+  clockRanAhead(ahead: number): void {
+    if (ahead > LATE_TIMER_TOLERANCE) this.#owner?.send({ type: "clock.jumped", by: ahead });
+  }
+
   send(data: SendData): void {
     this.#socket?.send(data);
   }
@@ -279,8 +282,8 @@ export class SocketLink implements SocketTransport {
     const ws = this.#socket;
     if (!ws) return undefined;
     this.#socket = undefined;
-    this.#unwatchClock();
-    this.#unwatchClock = noop;
+    this.#clock?.unwatch(this);
+    this.#clock = undefined;
     if (this.#opened) this.#port.detached();
     return ws;
   }
@@ -304,7 +307,7 @@ export function createSocketOpener(runtime: ConnectionRuntime): (args: OpenSocke
   const environment: SocketEnvironment = {
     WebSocket: runtime.WebSocket,
     port: runtime.port ?? droppingPort,
-    watchClock: createClockWatch(),
+    clock: createClockTicker(CLOCK_CHECK_INTERVAL, Date.now),
   };
   return ({ context, event, self }) => context.link.open(self, environment, context, (event as { output?: Ticket }).output);
 }
@@ -319,7 +322,8 @@ export type ClockWatch = (clock: ClockWatchInput, onJump: (by: number) => void) 
  * with how far the timers' clock did; each watcher hears of a jump beyond its `tolerance`.
  * A clock set back never counts. One interval per period serves every open socket of a
  * runtime (a process sleeps as a whole), and it stops when the last watcher leaves.
- * A socket link watches while its socket is open and sends `clock.jumped`.
+ * Socket links listen to such a ticker themselves (no closures per socket) and send
+ * `clock.jumped`.
  */
 export function createClockWatch(now: () => number = Date.now): ClockWatch {
   const tickers = new Map<number, ClockTicker>();
@@ -329,13 +333,29 @@ export function createClockWatch(now: () => number = Date.now): ClockWatch {
       ticker = createClockTicker(clock.period, now);
       tickers.set(clock.period, ticker);
     }
-    return ticker.watch((ahead) => {
-      if (ahead > clock.tolerance) onJump(ahead);
-    });
+    const listener: ClockListener = {
+      clockRanAhead(ahead) {
+        if (ahead > clock.tolerance) onJump(ahead);
+      },
+    };
+    ticker.watch(listener);
+    return () => ticker.unwatch(listener);
   };
 }
 
-type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
+/** What a clock ticker calls at every tick the wall clock ran ahead. */
+export interface ClockListener {
+  /** The wall clock ran `ahead` ms further than the timers' clock within one period. */
+  clockRanAhead(ahead: number): void;
+}
+
+/** One shared interval and its listeners. */
+export interface ClockTicker {
+  /** Adds a listener; the interval runs while there is one. */
+  watch(listener: ClockListener): void;
+  /** Removes a listener; the last one out stops the interval. */
+  unwatch(listener: ClockListener): void;
+}
 
 /**
  * One `setInterval` for many watchers: runs while anyone watches, and reports how far the
@@ -344,7 +364,7 @@ type ClockTicker = { watch(listener: (ahead: number) => void): () => void };
  * by a long GC or a slow task delays the tick, but both clocks advance alike.
  */
 function createClockTicker(period: number, now: () => number): ClockTicker {
-  const listeners = new Set<(ahead: number) => void>();
+  const listeners = new Set<ClockListener>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastWall = 0;
   let lastMonotonic = 0;
@@ -355,7 +375,7 @@ function createClockTicker(period: number, now: () => number): ClockTicker {
     lastWall = wall;
     lastMonotonic = mono;
     if (ahead <= 0) return;
-    for (const listener of [...listeners]) listener(ahead);
+    for (const listener of [...listeners]) listener.clockRanAhead(ahead);
   };
   return {
     watch(listener) {
@@ -365,13 +385,13 @@ function createClockTicker(period: number, now: () => number): ClockTicker {
         lastMonotonic = monotonicNow ? monotonicNow() : 0;
         timer = setInterval(tick, period);
       }
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0 && timer !== undefined) {
-          clearInterval(timer);
-          timer = undefined;
-        }
-      };
+    },
+    unwatch(listener) {
+      listeners.delete(listener);
+      if (listeners.size === 0 && timer !== undefined) {
+        clearInterval(timer);
+        timer = undefined;
+      }
     },
   };
 }

@@ -10,7 +10,7 @@ export { connectionMachine, OPEN_CONFIRMATION_DELAY } from "./connection.machine
 export type { ConnectionMachine } from "./connection.machine";
 export { createConnectionImplementations, requestTicket } from "./connection.actors";
 export { CLOCK_CHECK_INTERVAL, createClockWatch, LATE_TIMER_TOLERANCE, SocketLink } from "./connection.socket";
-export type { ClockWatch, OpenSocketArgs, SocketEnvironment, SocketLinkOwner } from "./connection.socket";
+export type { ClockListener, ClockTicker, ClockWatch, OpenSocketArgs, SocketEnvironment, SocketLinkOwner } from "./connection.socket";
 export { toPublicAttempt, toPublicState } from "./connection.public";
 export type { ConnectionSnapshot } from "./connection.public";
 export { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, MIN_STABLE_UPTIME, READY_STATE, redactTicket, stableUptime, Ticket } from "./connection.utils";
