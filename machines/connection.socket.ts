@@ -168,6 +168,8 @@ export class SocketLink implements SocketTransport, ClockListener {
     this.#stamp();
 
     ws.onopen = () => {
+      // A socket opens once: the handler (and the listener `ws` wraps it in) need not stay.
+      ws.onopen = null;
       this.#opened = true;
       this.#stamp();
       port.opened(this);
