@@ -1,5 +1,5 @@
 /**
- * What the socket actor's inbound clock stamp costs in a browser, where every frame is a
+ * What the socket link's inbound clock stamp costs in a browser, where every frame is a
  * task of its own (in Node, `ws` hands over a whole TCP read in one task, and the stamp is
  * read once per run of frames). Not part of `npm run bench`; run it by hand:
  *
@@ -10,7 +10,7 @@
  * that differ only in the stamp:
  *   bare:  compare with the pong, count;
  *   stamp: + `Date.now()`, `performance.now()` and `queueMicrotask` once per task (what the
- *          socket actor does);
+ *          socket link does);
  *   now:   + `Date.now()` on every frame.
  * It prints per-mode medians and the ratio bare/mode per round. By default chromium runs
  * as a plain process and the page posts its timings back (no DevTools protocol attached);

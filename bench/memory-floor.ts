@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createActor, fromCallback, initialTransition, setup, transition, waitFor } from "xstate";
-import { connectionMachine, createConnectionActors, OPEN_CONFIRMATION_DELAY, Ticket } from "../dist/machine.mjs";
+import { connectionMachine, createConnectionImplementations, OPEN_CONFIRMATION_DELAY, Ticket } from "../dist/machine.mjs";
 import { createClient, DEFAULT_SOCKET_OPTIONS } from "../dist/index.mjs";
 import { kib, settledMemory, sleep, withTimeout } from "./stats";
 
@@ -102,7 +102,7 @@ async function measureFacade(settle: number): Promise<number> {
 }
 
 async function measureMachine(settle: number): Promise<number> {
-  const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: FakeWebSocket, fetch: fetchTicket }) });
+  const machine = connectionMachine.provide(createConnectionImplementations({ WebSocket: FakeWebSocket, fetch: fetchTicket }));
   const parent = createActor(fromCallback(() => {})).start();
   const port = { opened() {}, message() {}, detached() {} };
   return perItem({
@@ -133,9 +133,9 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
 
 /**
  * No actor at all: the machine's snapshot in `socket.open.live`, stepped with the pure
- * `transition()`, as a runtime of one's own would keep it. `transition()` still creates the
- * invoked socket actor (unstarted, with an inert system of its own) in `children`; without
- * `children` the snapshot is what such a runtime would hold if the socket lived outside it.
+ * `transition()`, as a runtime of one's own would keep it. In `socket.open.live` the machine
+ * invokes nothing (the socket lives in the context's link), so `children` is empty; without
+ * it the snapshot is what such a runtime would hold.
  */
 async function pureSnapshot(withChildren: boolean): Promise<number> {
   const create = (i: number) => {
@@ -167,7 +167,7 @@ async function mergedOptions(merge: "spread" | "assign"): Promise<number> {
 const scenarios: Record<string, [label: string, run: () => Promise<number>]> = {
   facade: ["sockstate socket through createClient", () => measureFacade(SETTLE)],
   stable: ["  the same once its stable-uptime timer fired", () => measureFacade(STABLE_UPTIME_SETTLE)],
-  machine: ["connection machine + socket actor, no facade", () => measureMachine(SETTLE)],
+  machine: ["connection machine with its socket, no facade", () => measureMachine(SETTLE)],
   machineStable: ["  the same once its stable-uptime timer fired", () => measureMachine(STABLE_UPTIME_SETTLE)],
   bare: ["XState floor: started actor (shared system)", () => floor({ invoke: false, after: false })],
   invoke: ["              + one invoked callback actor", () => floor({ invoke: true, after: false })],

@@ -14,15 +14,17 @@
  * socket with a `ConnectTimeoutError` (docs/protocol.md §2).
  *
  * Every guard, action, actor and delay is named in `setup()`; states only refer to them.
- * IO lives in the invoked actors, timers in `after` delays: leaving a state cancels them.
+ * IO lives in the invoked actors and, for the socket, in the actions that drive the
+ * context's `SocketLink` (connection.socket.ts): entering `socket` opens the WebSocket,
+ * leaving it lets go of it. Timers are `after` delays: leaving a state cancels them.
  * The stable uptime (docs/protocol.md §3) is no timer: an open connection notes when it
  * opened, and leaving it resets the attempt counter if it stayed open that long.
  */
-import { assign, cancel, emit, enqueueActions, sendTo, setup } from "xstate";
+import { assign, cancel, emit, enqueueActions, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
-import { createConnectionActors, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
+import { createConnectionImplementations, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
+import { LATE_TIMER_TOLERANCE, SocketLink } from "./connection.socket";
 import type {
-  ClockWatchInput,
   ConnectionContext,
   ConnectionEmitted,
   ConnectionEvent,
@@ -30,24 +32,10 @@ import type {
   ConnectionTag,
   ParamsInput,
   QueryParams,
-  SocketActorInput,
   TicketInput,
 } from "./connection.types";
-import { backoffCeiling, backoffDelay, stableUptime, type Ticket } from "./connection.utils";
+import { backoffCeiling, backoffDelay, stableUptime } from "./connection.utils";
 import { classifyClose, HEARTBEAT_TIMEOUT_CODE, isTerminalTicketStatus } from "./protocol";
-
-/** A heartbeat timer that fires this much later than asked was throttled or slept through. */
-export const LATE_TIMER_TOLERANCE = 1000;
-
-/**
- * How often the shared wall-clock ticker (one per runtime, watched by every open socket's
- * actor) compares the wall clock with the timers' clock. A wall clock that ran
- * ahead by more than `LATE_TIMER_TOLERANCE` within one check means the process slept:
- * a quiet socket pings at once instead of waiting out the rest of its heartbeat interval.
- */
-export const CLOCK_CHECK_INTERVAL = 1000;
-
-const CLOCK_WATCH: ClockWatchInput = { period: CLOCK_CHECK_INTERVAL, tolerance: LATE_TIMER_TOLERANCE };
 
 /**
  * How long a connection must stay open, without a close and without a frame, before it
@@ -60,7 +48,8 @@ export const OPEN_CONFIRMATION_DELAY = 50;
 /** The id of the scheduled `timer.openTimeout` event, cancelled at the first confirmation. */
 const OPEN_TIMEOUT_ID = "openTimeout";
 
-const defaultActors = createConnectionActors();
+/** Bound to `globalThis.fetch` and `globalThis.WebSocket`, dropping data frames. */
+const defaults = createConnectionImplementations();
 
 /**
  * The XState v5 machine every managed socket runs: tickets, handshake, confirmation,
@@ -74,9 +63,9 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { params: "computeParams"; ticket: "fetchTicket"; socket: "socketConnection" },
+    children: {} as { params: "computeParams"; ticket: "fetchTicket" },
   },
-  actors: defaultActors,
+  actors: defaults.actors,
   delays: {
     /** Backoff before the next attempt: uniform in [d/2, d] (docs/protocol.md §3). */
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.settings),
@@ -170,21 +159,20 @@ export const connectionMachine = setup({
         event.type === "connection.close" ? { code: event.code, reason: event.reason } : { code: 1000, reason: "" },
     }),
     notePingSent: assign({ pingSentAt: () => Date.now() }),
-    confirmSocket: sendTo("socket", { type: "command.confirm" }),
-    probeSocket: sendTo("socket", { type: "command.probe" }),
-    pingSocket: sendTo("socket", { type: "command.ping" }),
-    closeSocket: sendTo("socket", ({ context }) => ({
-      type: "command.close" as const,
-      code: context.closeRequest.code,
-      reason: context.closeRequest.reason,
-      detach: false,
-    })),
-    dropSocket: sendTo("socket", {
-      type: "command.close",
-      code: HEARTBEAT_TIMEOUT_CODE,
-      reason: "heartbeat timeout",
-      detach: true,
-    }),
+    /** Opens the attempt's WebSocket on the ticket just fetched; bound to the environment by `createConnectionImplementations`. */
+    openSocket: defaults.actions.openSocket,
+    /** Reports `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING) and not confirmed yet. */
+    confirmSocket: ({ context }) => context.link.confirm(),
+    /** Reports `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
+    probeSocket: ({ context }) => context.link.probe(context.settings.heartbeatInterval),
+    /** Sends `{"type":"ping"}`; the next inbound frame is reported as `socket.alive`. */
+    pingSocket: ({ context }) => context.link.ping(),
+    /** Starts the closing handshake with the requested close; `socket.closed` follows with the close event. */
+    closeSocket: ({ context }) => context.link.close(context.closeRequest.code, context.closeRequest.reason),
+    /** Closes without waiting for the closing handshake and reports `socket.closed` at once. */
+    dropSocket: ({ context }) => context.link.drop(HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
+    /** Leaving `socket`: a socket still there is closed and no longer heard. */
+    releaseSocket: ({ context }) => context.link.release(),
   },
 }).createMachine({
   id: "connection",
@@ -199,6 +187,7 @@ export const connectionMachine = setup({
     attemptParams: undefined,
     droppedAt: undefined,
     openedAt: 0,
+    link: new SocketLink(),
   }),
   entry: "startOpenTimeout",
   initial: "starting",
@@ -266,20 +255,9 @@ export const connectionMachine = setup({
       },
     },
     socket: {
-      description: "A WebSocket exists: handshake, open, or closing. The socket actor owns it.",
-      invoke: {
-        id: "socket",
-        src: "socketConnection",
-        input: ({ context, event }): SocketActorInput => ({
-          wsUrl: context.wsUrl,
-          path: context.path,
-          params: context.attemptParams ?? (context.settings.params as QueryParams),
-          heartbeatInterval: context.settings.heartbeatInterval,
-          clock: CLOCK_WATCH,
-          ticket: (event as unknown as { output: Ticket }).output,
-          port: context.port,
-        }),
-      },
+      description: "A WebSocket exists: handshake, open, or closing. Opened on entry, let go of on exit.",
+      entry: "openSocket",
+      exit: "releaseSocket",
       initial: "handshake",
       on: {
         // The server closed or the network dropped the socket (handshake or open).
@@ -303,8 +281,8 @@ export const connectionMachine = setup({
           // Not `open` to the public: a refusal never shows as open; sends queue meanwhile.
           tags: ["attempt"],
           after: {
-            // A refusal may still be in its closing handshake when the window ends: the
-            // socket actor confirms only a socket that is still OPEN.
+            // A refusal may still be in its closing handshake when the window ends:
+            // `confirmSocket` confirms only a socket that is still OPEN.
             openConfirmation: { actions: "confirmSocket" },
           },
           on: {
@@ -334,7 +312,7 @@ export const connectionMachine = setup({
               },
             },
             probing: {
-              description: "Asks the socket actor how long the link has been quiet.",
+              description: "Asks the socket how long the link has been quiet.",
               entry: "probeSocket",
               on: {
                 "socket.active": { target: "live" },
@@ -363,7 +341,7 @@ export const connectionMachine = setup({
         },
         dropping: {
           description: "Heartbeat timeout: the client closes the dead link with 4000 and moves on at once.",
-          // Left within the same tick (the socket actor answers at once). Still `open` to
+          // Left within the same tick (`dropSocket` answers at once). Still `open` to
           // the public, so the next public state is decided once: `reconnecting`, or
           // `closed` when no attempt is left, exactly as after a server close.
           tags: ["open"],

@@ -1,8 +1,8 @@
 /**
  * The typed schema of the connection machine: its context, input, every event it
- * handles, what it emits, its tags, and the commands its socket actor understands.
+ * handles, what it emits and its tags.
  */
-import type { Ticket } from "./connection.utils";
+import type { SocketLink } from "./connection.socket";
 
 /**
  * Extra query parameters of a socket URL. An `undefined` value leaves its key out, so a
@@ -98,9 +98,14 @@ export interface ConnectionContext extends ConnectionInput {
   droppedAt: number | undefined;
   /** When the current (or last) connection was confirmed (epoch ms): its uptime, for the stable-uptime reset. */
   openedAt: number;
+  /**
+   * The connection's socket, driven by the machine's socket actions. All private: an
+   * inspector that serializes the context sees `{}`, never the socket (its URL holds the ticket).
+   */
+  link: SocketLink;
 }
 
-/** Events the socket actor sends to the machine. */
+/** Events the connection's socket sends to the machine. */
 export type SocketEvent =
   /** The handshake completed. */
   | { type: "socket.open" }
@@ -132,7 +137,7 @@ export type SocketEvent =
   | { type: "socket.alive" }
   /**
    * The server accepted the connection (docs/protocol.md §4): the first inbound frame
-   * arrived, or the socket was still OPEN (no close frame) when asked by `command.confirm`
+   * arrived, or the socket was still OPEN (no close frame) when asked by `confirmSocket`
    * at the end of the confirmation window. At most once per connection, and before that
    * first frame reaches `onMessage`.
    */
@@ -167,7 +172,7 @@ export type FacadeEvent =
   /** The page became visible or the network came back: check liveness / stop waiting now. */
   | { type: "connection.wake" };
 
-/** Events the socket actor's wall-clock watch sends to the machine. */
+/** Events the wall-clock watch of an open socket sends to the machine. */
 export type ClockEvent =
   /** The wall clock ran `by` ms ahead of the timers: the process slept or was frozen. */
   {
@@ -207,25 +212,6 @@ export type ConnectionEmitted =
       error: unknown;
     };
 
-/** Commands the machine sends to its socket actor. */
-export type SocketCommand =
-  /** Report `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING) and not confirmed yet. */
-  | { type: "command.confirm" }
-  /** Report `socket.silent` if nothing arrived for a heartbeat interval, else `socket.active`. */
-  | { type: "command.probe" }
-  /** Send `{"type":"ping"}` and report the next inbound frame as `socket.alive`. */
-  | { type: "command.ping" }
-  /** Close the socket; with `detach`, report `socket.closed` at once instead of waiting for the close handshake. */
-  | {
-      type: "command.close";
-      /** Close code. */
-      code: number;
-      /** Close reason. */
-      reason: string;
-      /** Report `socket.closed` at once. */
-      detach: boolean;
-    };
-
 /** Tags that map machine states to the public state (see `toPublicState`). */
 export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "closed";
 
@@ -260,24 +246,6 @@ export interface ClockWatchInput {
   period: number;
   /** How far the wall clock may run ahead of one period before it counts as a jump, in ms. */
   tolerance: number;
-}
-
-/** What the socket actor is started with. */
-export interface SocketActorInput {
-  /** Socket base (`ws:` / `wss:`). */
-  wsUrl: string;
-  /** Socket path, starting with `/`. */
-  path: string;
-  /** This attempt's query parameters (a `params` function's result, or the static ones). */
-  params: QueryParams;
-  /** Ms of inbound silence before a probe; `0` when the heartbeat is off. */
-  heartbeatInterval: number;
-  /** Wall-clock watch while open (only when the heartbeat is on). */
-  clock: ClockWatchInput;
-  /** The fresh ticket for this attempt. */
-  ticket: Ticket;
-  /** The connection's port; the runtime's when absent. */
-  port?: SocketPort;
 }
 
 /** The subset of the WebSocket API sockstate uses; browsers' `WebSocket`, `ws` and `mock-socket` all fit. */
@@ -321,8 +289,8 @@ export interface SocketTransport {
 }
 
 /**
- * The socket actor's line to the facade: data frames and the open transport go
- * straight through here, never through a machine transition.
+ * The socket's line to the facade: data frames and the open transport go straight
+ * through here, never through a machine transition.
  */
 export interface SocketPort {
   /** The socket opened; called just before the machine hears `socket.open`. */
@@ -343,7 +311,7 @@ export interface SocketPort {
 /** Returns the bearer token for ticket requests, sync or async; none sends no `Authorization`. */
 export type AuthTokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
 
-/** What the connection's actors need from the environment. Every field has a default. */
+/** What the connection's actors and socket need from the environment. Every field has a default. */
 export interface ConnectionRuntime {
   /** @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;

@@ -1,19 +1,16 @@
 /**
  * `sockstate/machine`: the XState v5 connection machine and its pure helpers.
  *
- * The machine's default actors use `globalThis.fetch` and `globalThis.WebSocket` and
- * drop data frames. To run it without the facade, provide actors bound to your
- * environment: `connectionMachine.provide({ actors: createConnectionActors({ WebSocket, port }) })`.
+ * The machine's default implementations use `globalThis.fetch` and `globalThis.WebSocket`
+ * and drop data frames. To run it without the facade, provide implementations bound to
+ * your environment: `connectionMachine.provide(createConnectionImplementations({ WebSocket, port }))`.
  * @module sockstate/machine
  */
-export {
-  CLOCK_CHECK_INTERVAL,
-  connectionMachine,
-  LATE_TIMER_TOLERANCE,
-  OPEN_CONFIRMATION_DELAY,
-} from "./connection.machine";
+export { connectionMachine, OPEN_CONFIRMATION_DELAY } from "./connection.machine";
 export type { ConnectionMachine } from "./connection.machine";
-export { createClockWatch, createConnectionActors, requestTicket } from "./connection.actors";
+export { createConnectionImplementations, requestTicket } from "./connection.actors";
+export { CLOCK_CHECK_INTERVAL, createClockWatch, LATE_TIMER_TOLERANCE, SocketLink } from "./connection.socket";
+export type { ClockListener, ClockTicker, ClockWatch, OpenSocketArgs, SocketEnvironment, SocketLinkOwner } from "./connection.socket";
 export { toPublicAttempt, toPublicState } from "./connection.public";
 export type { ConnectionSnapshot } from "./connection.public";
 export { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, MIN_STABLE_UPTIME, READY_STATE, redactTicket, stableUptime, Ticket } from "./connection.utils";

@@ -46,6 +46,7 @@ export interface StateInfo {
   /** `true` when an unguarded `always` leaves this state in the same macrostep: never observed at rest. */
   transient: boolean;
   entry: string[];
+  exit: string[];
   /** Invoked actors, by their logic name (`src`). */
   invokes: string[];
   /** Delay names of the state's `after` timers, in definition order, without repeats. */
@@ -177,6 +178,7 @@ function describeState(node: AnyStateNode, publicStateOf: PublicStateOf | undefi
     publicState: publicStateFor(node, children, transient, publicStateOf),
     transient,
     entry: namedActions(node.entry),
+    exit: namedActions(node.exit),
     invokes: node.invoke.map((invoke) => nameOf(invoke.src)),
     timers,
     transitions,

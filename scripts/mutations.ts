@@ -2,7 +2,7 @@
  * Mutation check of the model-based suite (`npm run test:mutations`).
  *
  * Applies deliberate faults to a copy of the connection machine (or of the protocol, the
- * socket actor or the manager around it), one at a time, runs `tests/model/` against
+ * socket link or the manager around it), one at a time, runs `tests/model/` against
  * each copy, and expects the suite to fail. The paths and the
  * coverage are generated from the (mutated) machine itself, so a mutant dies only when
  * the protocol oracle, the property invariants, or the driver's checks catch what it does.
@@ -60,8 +60,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "drop-without-4000",
     fault: "a heartbeat drop closes with 1000 instead of 4000",
-    find: "code: HEARTBEAT_TIMEOUT_CODE,",
-    replace: "code: 1000,",
+    find: "drop(HEARTBEAT_TIMEOUT_CODE,",
+    replace: "drop(1000,",
   },
   {
     name: "retry-off-by-one",
@@ -163,8 +163,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "first-frame-does-not-confirm",
     fault: "the server's first frame does not confirm the connection: a greeting server waits out the window",
-    file: "machines/connection.actors.ts",
-    find: "if (unconfirmed) confirm();",
+    file: "machines/connection.socket.ts",
+    find: "if (this.#unconfirmed) this.#confirm();",
     replace: "",
   },
   {

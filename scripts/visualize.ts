@@ -75,6 +75,7 @@ function stateDetails(state: StateInfo): string[] {
   const details = [`public ${state.publicState.replace(" (first connection), else ", " / ")}`];
   if (state.invokes.length > 0) details.push(`invoke ${state.invokes.join(", ")}`);
   if (state.entry.length > 0) details.push(`entry ${state.entry.join(", ")}`);
+  if (state.exit.length > 0) details.push(`exit ${state.exit.join(", ")}`);
   return details;
 }
 
@@ -223,7 +224,7 @@ export function toMarkdown(info: MachineInfo, mermaid: string, options: Markdown
     "that state. Transient states are left in the same step they are entered (`always`), so no",
     "snapshot ever rests in them. Timers are `after` delays: leaving the state cancels them.",
     "",
-    "| state | public state | tags | entry / invoke | timers | transitions |",
+    "| state | public state | tags | entry / exit / invoke | timers | transitions |",
     "|---|---|---|---|---|---|",
   ];
   for (const state of states) {
@@ -231,6 +232,7 @@ export function toMarkdown(info: MachineInfo, mermaid: string, options: Markdown
     const name = `${indent}${code(state.path)}${state.type === "final" ? " (final)" : ""}`;
     const entry = [
       ...state.entry.map((action) => `entry ${code(action)}`),
+      ...state.exit.map((action) => `exit ${code(action)}`),
       ...state.invokes.map((actor) => `invoke ${code(actor)}`),
     ];
     const transitions = state.transitions.map((transition) => describeTransition(transition, state));

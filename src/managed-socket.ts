@@ -1,10 +1,10 @@
 /**
  * `ManagedWebSocket`: the thin facade over one connection actor. Reads come from the
  * snapshot, methods send events, emitters forward what the machine emits. Data frames
- * and sends use the socket actor's port directly, never the interpreter.
+ * and sends use the socket's port directly, never the interpreter.
  */
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
-import { createConnectionActors } from "../machines/connection.actors";
+import { createConnectionImplementations } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
 import { noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
@@ -97,14 +97,14 @@ const machines = new WeakMap<ManagedWebSocketInit["runtime"], typeof connectionM
 function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connectionMachine {
   let machine = machines.get(runtime);
   if (!machine) {
-    machine = connectionMachine.provide({ actors: createConnectionActors(runtime) });
+    machine = connectionMachine.provide(createConnectionImplementations(runtime));
     machines.set(runtime, machine);
   }
   return machine;
 }
 
 /**
- * The socket actor's line into the facade: data frames go straight to `onMessage`, and
+ * The socket's line into the facade: data frames go straight to `onMessage`, and
  * the open socket is kept for `send()`. A class, not closures: one small object per socket.
  * It travels in the machine's context, so everything is private: an inspector that
  * serializes the context sees `{}`, never the socket (whose URL holds the ticket).

@@ -2,7 +2,7 @@
 import type { WebSocketLike } from "../../machines/connection.types";
 
 /**
- * A WebSocket stand-in's state and the four handler slots the socket actor assigns.
+ * A WebSocket stand-in's state and the four handler slots the socket link assigns.
  * Subclasses add `send`/`close` and whatever the fake is for.
  */
 export abstract class FakeWebSocket implements WebSocketLike {

@@ -1,10 +1,10 @@
 /**
  * The connection machine on its own, without the facade, as `sockstate/machine` users run it:
- * `connectionMachine.provide({ actors: createConnectionActors(runtime) })`.
+ * `connectionMachine.provide(createConnectionImplementations(runtime))`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type AnyActorRef, createActor } from "xstate";
-import { createConnectionActors } from "../../machines/connection.actors";
+import { createConnectionImplementations } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
 import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
 import { createModelNetwork, type ModelNetwork } from "../model/kit/model-network";
@@ -16,7 +16,7 @@ let network: ModelNetwork;
 const started: AnyActorRef[] = [];
 
 function startMachine() {
-  const machine = connectionMachine.provide({ actors: createConnectionActors({ WebSocket: network.WebSocket, fetch: network.fetch }) });
+  const machine = connectionMachine.provide(createConnectionImplementations({ WebSocket: network.WebSocket, fetch: network.fetch }));
   const actor = createActor(machine, {
     input: {
       key: "chat:1",
@@ -105,5 +105,15 @@ describe("the connection machine without the facade", () => {
     expect(emitted).toEqual(["error"]);
     expect(actor.getSnapshot().status).toBe("done");
     expect(actor.getSnapshot().context.error).toMatchObject({ name: "ConnectionRejectedError", code: 4003 });
+  });
+
+  it("closes its socket when the actor is stopped, though stopping runs no exit actions", async () => {
+    const { actor } = startMachine();
+    await openSocket();
+    await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
+    expect(actor.getSnapshot().matches({ socket: "open" })).toBe(true);
+    actor.stop();
+    expect(network.sockets[0]!.clientClose).toMatchObject({ code: 1000 });
+    expect(network.liveSockets()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createClockWatch } from "../../machines/connection.actors";
+import { createClockWatch } from "../../machines/connection.socket";
 
 /** Watches the wall clock the way an open socket does and records the jumps it reports. */
 function watchClock(period: number, tolerance: number) {

@@ -118,7 +118,7 @@ describe("drawing the connection machine", () => {
     for (const actor of Object.keys(actors).filter((name) => mermaid.includes(name))) expect(page).toContain(`invoke \`${actor}\``);
     const namedActions = new Set(Object.keys(actions));
     for (const state of states) {
-      for (const action of [...state.entry, ...state.transitions.flatMap((transition) => transition.actions)]) {
+      for (const action of [...state.entry, ...state.exit, ...state.transitions.flatMap((transition) => transition.actions)]) {
         expect(namedActions, `${state.path}: ${action}`).toContain(action);
       }
     }

@@ -5,7 +5,8 @@
  * predicted and reached the predicted state.
  */
 import type { InspectionEvent } from "xstate";
-import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE, OPEN_CONFIRMATION_DELAY } from "../../../machines/connection.machine";
+import { OPEN_CONFIRMATION_DELAY } from "../../../machines/connection.machine";
+import { CLOCK_CHECK_INTERVAL, LATE_TIMER_TOLERANCE } from "../../../machines/connection.socket";
 import { stableUptime } from "../../../machines/connection.utils";
 import { PONG_FRAME } from "../../../machines/protocol";
 import type { ManagedWebSocket } from "../../../src/managed-socket";

@@ -5,10 +5,11 @@
  * instead a small model wraps it (`fromTransition`): a model state is the machine
  * snapshot plus a fact about time (the open connection stayed open long enough to be
  * stable), and a model event is a {@link Stimulus}. Each stimulus becomes the machine
- * events it causes in the real world, stepped with the pure `transition()`; commands the
- * machine sends its socket actor are answered the way the actor answers them (a probe
- * gets `socket.silent` or `socket.active`, a confirmation request `socket.confirmed`
- * unless the server's close frame is already in, a detached close `socket.closed`), and
+ * events it causes in the real world, stepped with the pure `transition()`; the socket
+ * actions the machine takes are answered the way its socket link answers them
+ * (`probeSocket` gets `socket.silent` or `socket.active`, `confirmSocket`
+ * `socket.confirmed` unless the server's close frame is already in, `dropSocket`
+ * `socket.closed`), and
  * the ticket actor reports `ticket.authorized` as soon as it starts (the model's client
  * has no token provider). The model's socket has no `openTimeout` (`manager.open()`).
  */
@@ -19,6 +20,7 @@ import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../../.
 import type { ConnectionContext, ConnectionInput, WebSocketState } from "../../../machines/connection.types";
 import { Ticket } from "../../../machines/connection.utils";
 import { TicketError } from "../../../machines/connection.errors";
+import { HEARTBEAT_TIMEOUT_CODE } from "../../../machines/protocol";
 import { DEFAULT_SOCKET_OPTIONS } from "../../../src/options";
 import { describeStimulus, MODEL_SOCKET_OPTIONS, type ModelSocketOptions, type ModelTimer, type Stimulus, type TicketAnswer } from "./model-stimuli";
 
@@ -217,9 +219,9 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
       return [{ type: "server.pong" }];
     case "socket.active":
     case "socket.silent":
-      return []; // the socket actor's answers to a probe, caused by `time.pass heartbeatInterval`
+      return []; // the socket's answers to `probeSocket`, caused by `time.pass heartbeatInterval`
     case "socket.confirmed":
-      // The first inbound frame; or the answer to `command.confirm`, caused by `time.pass openConfirmation`.
+      // The first inbound frame; or the answer to `confirmSocket`, caused by `time.pass openConfirmation`.
       return [{ type: "server.greet" }];
     case "ticket.authorized":
       return []; // the ticket actor's report as it starts: the model's client has no token provider
@@ -244,7 +246,7 @@ function afterEvent(machine: AnyStateMachine, snapshot: ConnectionSnapshot, time
   return type ? { type } : undefined;
 }
 
-/** What a stimulus delivers after the machine has handled its first event and the socket actor's answers. */
+/** What a stimulus delivers after the machine has handled its first event and the socket's answers. */
 function laterEventOf(stimulus: Stimulus): MachineEvent | undefined {
   return stimulus.type === "server.closeLate" ? { type: "socket.closed", code: stimulus.code, reason: "", wasClean: true } : undefined;
 }
@@ -266,7 +268,7 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
     case "server.pong":
       return { type: "socket.alive" };
     case "server.greet":
-      // The socket actor turns the first frame of an unconfirmed connection into this.
+      // The socket turns the first frame of an unconfirmed connection into this.
       return { type: "socket.confirmed" };
     case "server.error":
       return { type: "socket.error", error: "model socket error" };
@@ -286,21 +288,17 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
   }
 }
 
-/** How the socket actor answers the commands of one transition (see connection.actors.ts). */
-function socketAnswers(actions: ReadonlyArray<{ type: string; params?: unknown }>, stimulus: Stimulus): MachineEvent[] {
+/** How the socket link answers the socket actions of one transition (see connection.socket.ts). */
+function socketAnswers(actions: ReadonlyArray<{ type: string }>, stimulus: Stimulus): MachineEvent[] {
   const answers: MachineEvent[] = [];
   for (const action of actions) {
-    if (action.type !== "xstate.sendTo") continue;
-    const { to, event } = action.params as { to: unknown; event: MachineEvent };
-    const target = typeof to === "string" ? to : (to as { id?: string } | undefined)?.id;
-    if (target !== "socket") continue;
-    if (event.type === "command.confirm") {
+    if (action.type === "confirmSocket") {
       // Still OPEN, unless the server's close frame is already in (a late refusal).
       if (stimulus.type !== "server.closeLate") answers.push({ type: "socket.confirmed" });
-    } else if (event.type === "command.probe") {
+    } else if (action.type === "probeSocket") {
       answers.push(stimulus.type === "time.pass" && stimulus.linkActive ? { type: "socket.active", idleFor: 1 } : { type: "socket.silent" });
-    } else if (event.type === "command.close" && event.detach) {
-      answers.push({ type: "socket.closed", code: event.code, reason: event.reason, wasClean: false });
+    } else if (action.type === "dropSocket") {
+      answers.push({ type: "socket.closed", code: HEARTBEAT_TIMEOUT_CODE, reason: "heartbeat timeout", wasClean: false });
     }
   }
   return answers;
