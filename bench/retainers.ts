@@ -77,15 +77,17 @@ await sleep(settle);
 // The ids of the nodes before, sorted: in a typed array allocated before the snapshot, so
 // that the table is not counted among the new nodes (a Set's would be).
 const oldIds = new Float64Array(4_000_000).fill(Infinity);
-let oldCount = 0;
-{
+/** Fills `oldIds`; in a function of its own, so that nothing keeps the snapshot once it returns. */
+async function recordOldIds(): Promise<number> {
   const before = await takeSnapshot();
   const idAt = before.nodeFields.indexOf("id");
-  oldCount = before.nodes.length / before.nodeFields.length;
-  if (oldCount > oldIds.length) throw new Error("retainers: more heap nodes than the id table holds");
+  const count = before.nodes.length / before.nodeFields.length;
+  if (count > oldIds.length) throw new Error("retainers: more heap nodes than the id table holds");
   for (let i = 0, n = 0; i < before.nodes.length; i += before.nodeFields.length) oldIds[n++] = before.nodes[i + idAt]!;
   oldIds.sort();
+  return count;
 }
+const oldCount = await recordOldIds();
 function isOld(id: number): boolean {
   let low = 0;
   let high = oldCount - 1;
