@@ -13,6 +13,7 @@ import { getHeapSnapshot } from "node:v8";
 import { type BenchServer, reportToParent } from "./processes";
 import { type BenchSocket, type ClientName, createBenchClient } from "./clients";
 import { deferred, settledMemory, sleep, withTimeout } from "./stats";
+import { groupOf } from "./heap-groups";
 
 /** Count and self bytes per group of heap nodes. */
 export type Census = Record<string, { count: number; bytes: number }>;
@@ -30,17 +31,6 @@ export interface CensusResult {
 
 const OPEN_TIMEOUT = 60_000;
 const WARM_UP = 50;
-
-/** Snapshot node types whose name is content, not a kind: grouped by type alone. */
-const BY_TYPE = new Set(["string", "concatenated string", "sliced string", "number", "code", "regexp", "symbol", "bigint", "heap number"]);
-
-/** The group a heap node counts in: its constructor for objects, `closure <name>` for functions. */
-function groupOf(type: string, name: string): string {
-  if (type === "object" || type === "native") return name || "(anonymous object)";
-  if (type === "closure") return `closure ${name || "(anonymous)"}`;
-  if (BY_TYPE.has(type)) return `(${type})`;
-  return `(${type}) ${name}`;
-}
 
 interface HeapSnapshotJson {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };

@@ -14,6 +14,8 @@
  *   npm run bench -- --breakdown       where the bytes go: heap per socket by constructor,
  *                                      bundle bytes by module; writes RESULTS.md's latest
  *                                      breakdown (with --baseline: its "before" section)
+ *   node --expose-gc --import tsx bench/retainers.ts 300 1000 Map   who keeps those bytes:
+ *                                      retainer paths per group (after npm run build)
  *
  * sockstate is measured as built (`dist/`): `prebench` (scripts/ensure-dist.ts) rebuilds it
  * when it is missing or older than a source file.

@@ -177,10 +177,11 @@ export class ManagedWebSocket<T = unknown> {
 
   readonly #actor: Actor<typeof connectionMachine>;
   readonly #port: FacadePort;
-  readonly #states = new EventEmitter<WebSocketState>();
-  readonly #reconnects = new EventEmitter<number>();
-  readonly #errors = new EventEmitter<Event | Error>();
-  readonly #opens = new EventEmitter<OpenInfo>();
+  // The emitters, each made when first asked for: nothing emits to an event nobody can hear.
+  #states: EventEmitter<WebSocketState> | undefined = undefined;
+  #reconnects: EventEmitter<number> | undefined = undefined;
+  #errors: EventEmitter<Event | Error> | undefined = undefined;
+  #opens: EventEmitter<OpenInfo> | undefined = undefined;
   readonly #maxQueued: number;
   readonly #ready: Promise<ManagedWebSocket>;
   readonly #onClosed: ((socket: ManagedWebSocket) => void) | undefined;
@@ -196,19 +197,6 @@ export class ManagedWebSocket<T = unknown> {
   /** The shared actor system this socket joined, until it closes; none for an inspected socket. */
   #system: SharedSystem | undefined = undefined;
 
-  /** A data frame arrived (heartbeat pongs are not delivered). */
-  readonly onMessage: Emitter<MessageEvent>;
-  /** The public state changed; never twice the same value in a row. */
-  readonly onStateChange: Emitter<WebSocketState> = this.#states;
-  /** Reconnect attempt `n` started (after its backoff delay). */
-  readonly onReconnecting: Emitter<number> = this.#reconnects;
-  /** Socket error events and the errors of docs/protocol.md §7. */
-  readonly onError: Emitter<Event | Error> = this.#errors;
-  /**
-   * A connection became open (confirmed), after queued messages were flushed: where an
-   * app fetches what it missed (`reconnected`, `downtime`).
-   */
-  readonly onOpen: Emitter<OpenInfo> = this.#opens;
 
   /** @internal Created by the manager's `connect*` and `open`. */
   constructor(init: ManagedWebSocketInit) {
@@ -220,9 +208,8 @@ export class ManagedWebSocket<T = unknown> {
 
     const port = new FacadePort();
     this.#port = port;
-    this.onMessage = port.messages;
     // Invalid frames are reported and `lastEventId` kept even with no `onData` listener.
-    if (init.options.schema || init.options.eventId) port.data(this.#errors, init.options);
+    if (init.options.schema || init.options.eventId) port.data(this.#errorEmitter, init.options);
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
@@ -264,14 +251,14 @@ export class ManagedWebSocket<T = unknown> {
           // (4001, 4003, …) they would be lost unreported.
           this.#flushQueue();
           this.#settle(this);
-          this.#opens.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
+          this.#opens?.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
           break;
         case "reconnecting":
-          this.#reconnects.emit(event.attempt);
+          this.#reconnects?.emit(event.attempt);
           break;
         case "error":
           if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
-          this.#errors.emit(event.error as Event | Error);
+          this.#errors?.emit(event.error as Event | Error);
           break;
       }
     });
@@ -279,12 +266,44 @@ export class ManagedWebSocket<T = unknown> {
       (snapshot) => this.#onSnapshot(snapshot),
       (error) => {
         // The machine itself failed: report it and end like a closed socket.
-        this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
+        this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
         this.#finish(error);
       },
     );
     this.#unwatchEnvironment = joinEnvironmentWatch(init.runtime, () => this.#actor.send({ type: "connection.wake" }));
     this.#actor.start();
+  }
+
+  /** A data frame arrived (heartbeat pongs are not delivered). */
+  get onMessage(): Emitter<MessageEvent> {
+    return this.#port.messages;
+  }
+
+  /** The public state changed; never twice the same value in a row. */
+  get onStateChange(): Emitter<WebSocketState> {
+    return (this.#states ??= new EventEmitter());
+  }
+
+  /** Reconnect attempt `n` started (after its backoff delay). */
+  get onReconnecting(): Emitter<number> {
+    return (this.#reconnects ??= new EventEmitter());
+  }
+
+  /** Socket error events and the errors of docs/protocol.md §7. */
+  get onError(): Emitter<Event | Error> {
+    return this.#errorEmitter;
+  }
+
+  /**
+   * A connection became open (confirmed), after queued messages were flushed: where an
+   * app fetches what it missed (`reconnected`, `downtime`).
+   */
+  get onOpen(): Emitter<OpenInfo> {
+    return (this.#opens ??= new EventEmitter());
+  }
+
+  get #errorEmitter(): EventEmitter<Event | Error> {
+    return (this.#errors ??= new EventEmitter());
   }
 
   /** `"connecting" | "open" | "closing" | "closed" | "reconnecting"`. */
@@ -324,7 +343,7 @@ export class ManagedWebSocket<T = unknown> {
    * is parsed until the first `subscribe()` (or while a `schema` or `eventId` is set).
    */
   get onData(): Emitter<T> {
-    return this.#port.data(this.#errors, this.#dataOptions) as Emitter<T>;
+    return this.#port.data(this.#errorEmitter, this.#dataOptions) as Emitter<T>;
   }
 
   /** `String()` of the last defined result of the `eventId` option; `undefined` before one. */
@@ -384,13 +403,13 @@ export class ManagedWebSocket<T = unknown> {
   destroy(): void {
     this.#port.messages.clear();
     this.#port.clearData();
-    this.#states.clear();
-    this.#reconnects.clear();
-    this.#opens.clear();
+    this.#states?.clear();
+    this.#reconnects?.clear();
+    this.#opens?.clear();
     this.close();
     // After close(): a listener that sends from here is told the socket is closing.
     this.#dropQueue();
-    this.#errors.clear();
+    this.#errors?.clear();
   }
 
   /** Closes as by `close()`; once its listeners have seen `closed`, removes them (`destroy()`). */
@@ -410,7 +429,7 @@ export class ManagedWebSocket<T = unknown> {
         transport.send(next);
       } catch (error) {
         // Keep it queued for the next connection rather than lose it.
-        this.#errors.emit(error instanceof Error ? error : new Error(String(error)));
+        this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       this.#queue.shift();
@@ -430,7 +449,7 @@ export class ManagedWebSocket<T = unknown> {
     if (state === this.#lastState) return;
     this.#lastState = state;
     if (state === "closed") this.#finish(snapshot.context.error);
-    this.#states.emit(state);
+    this.#states?.emit(state);
     if (state === "closed" && this.#retiring) this.destroy();
   }
 
@@ -444,7 +463,7 @@ export class ManagedWebSocket<T = unknown> {
     const queued = this.#queue.length;
     if (queued === 0) return;
     this.#queue = [];
-    this.#errors.emit(new SocketClosedError(`the socket was closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
+    this.#errors?.emit(new SocketClosedError(`the socket was closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
   }
 
   #finish(error: unknown): void {
