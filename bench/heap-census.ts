@@ -12,7 +12,7 @@
 import { getHeapSnapshot } from "node:v8";
 import { type BenchServer, reportToParent } from "./processes";
 import { type BenchSocket, type ClientName, createBenchClient } from "./clients";
-import { deferred, settledMemory, sleep, withTimeout } from "./stats";
+import { collectedMemory, deferred, sleep, withTimeout } from "./stats";
 import { groupOf } from "./heap-groups";
 
 /** Count and self bytes per group of heap nodes. */
@@ -88,11 +88,11 @@ async function main(): Promise<CensusResult> {
   const warm = await openAll(name, server, WARM_UP, "warm");
   await Promise.all(warm.map((socket) => socket.close()));
   await sleep(settle);
-  const heapBefore = settledMemory();
+  const heapBefore = await collectedMemory();
   const before = await census();
   const sockets = await openAll(name, server, count, "kept");
   await sleep(settle);
-  const heapAfter = settledMemory();
+  const heapAfter = await collectedMemory();
   const after = await census();
   const perConnection: Census = {};
   for (const group of new Set([...Object.keys(before), ...Object.keys(after)])) {

@@ -17,7 +17,7 @@ import type { ManagedWebSocket } from "../dist/index.mjs";
 import { PING_FRAME } from "../machines/protocol";
 import { reportToParent } from "./processes";
 import { SILENT_SEGMENT, TICKETED_PREFIX } from "./protocol";
-import { deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
+import { collectedMemory, deferred, sleep, waitUntil, withTimeout } from "./stats";
 
 export interface ScaleResult {
   type: "scale";
@@ -68,7 +68,7 @@ async function main(): Promise<ScaleResult> {
     }
   }
   const client = createClient({ apiUrl, WebSocket: CountingWebSocket, heartbeatInterval });
-  const before = settledMemory();
+  const before = await collectedMemory();
   const rssBefore = process.memoryUsage().rss;
 
   /** Opens `count` sockets at once under `prefix`; resolves once every one is open. */
@@ -101,7 +101,7 @@ async function main(): Promise<ScaleResult> {
   const { sockets, ms: openAllMs, reconnects: reconnectsWhileOpening } = await openAll(TICKETED_PREFIX);
 
   await sleep(settleMs);
-  const bytesPerSocket = (settledMemory() - before) / count;
+  const bytesPerSocket = ((await collectedMemory()) - before) / count;
   const rssPerSocket = (process.memoryUsage().rss - rssBefore) / count;
 
   await sleep(AFTER_GC);

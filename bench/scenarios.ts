@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { type BenchClient, type BenchSocket, type ClientName, type ConnectOptions, createBenchClient } from "./clients";
 import type { BenchServer } from "./processes";
 import { controlFrame, dataFrame, isControl, seqOf, type ServerControl, STALLING_FRAME } from "./protocol";
-import { codeSpace, deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
+import { codeSpace, collectedMemory, deferred, settledMemory, sleep, waitUntil, withTimeout } from "./stats";
 
 /** Sizes of one run: `--quick` shrinks them. */
 export interface Plan {
@@ -144,7 +144,7 @@ export interface IdleMemory {
 /** Memory per idle connection: (heap used + external) after forced GC, per connection. */
 export async function idleMemory(client: BenchClient, server: BenchServer, plan: Plan): Promise<IdleMemory> {
   const sockets: BenchSocket[] = [];
-  const before = settledMemory();
+  const before = await collectedMemory();
   const codeBefore = codeSpace();
   try {
     for (let first = 0; first < plan.idleConnections; first += plan.openBatch) {
@@ -164,7 +164,7 @@ export async function idleMemory(client: BenchClient, server: BenchServer, plan:
       await withTimeout(batchOpen.promise, OPEN_TIMEOUT, `${client.name}: open idle batch at ${first}`);
     }
     await sleep(plan.idleSettle);
-    const bytes = (settledMemory() - before) / plan.idleConnections;
+    const bytes = ((await collectedMemory()) - before) / plan.idleConnections;
     return { bytes, codeBytes: (codeSpace() - codeBefore) / plan.idleConnections };
   } finally {
     await closeAndDrain(server, sockets);

@@ -76,6 +76,21 @@ export function settledMemory(collections = 2): number {
 }
 
 /**
+ * Heap used + external once the garbage is gone: a full collection, a short pause in which
+ * FinalizationRegistry callbacks of what died run (Node's fetch keeps each request's
+ * AbortSignal in one until then), and full collections again for what they released.
+ * Every client is read this way, so what is counted is what stays reachable.
+ */
+export async function collectedMemory(): Promise<number> {
+  settledMemory(1);
+  await sleep(FINALIZATION_PAUSE);
+  return settledMemory();
+}
+
+/** Long enough for the cleanup tasks a full collection posts to run. */
+const FINALIZATION_PAUSE = 20;
+
+/**
  * Bytes of V8's code spaces (part of `heapUsed`): compiled code, which grows when the JIT
  * optimizes something, not with the number of connections.
  */
