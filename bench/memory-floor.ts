@@ -140,7 +140,7 @@ async function floor(shape: { invoke: boolean; after: boolean }): Promise<number
 async function pureSnapshot(withChildren: boolean): Promise<number> {
   const create = (i: number) => {
     let [snapshot] = initialTransition(connectionMachine, machineInput(i));
-    [snapshot] = transition(connectionMachine, snapshot, { type: "xstate.done.actor.ticket", output: new Ticket("t") } as never);
+    [snapshot] = transition(connectionMachine, snapshot, { type: "ticket.issued", ticket: new Ticket("t") } as never);
     [snapshot] = transition(connectionMachine, snapshot, { type: "socket.open" });
     if (!snapshot.matches({ socket: { open: "live" } })) throw new Error("memory-floor: the pure snapshot did not reach socket.open.live");
     return withChildren ? snapshot : { ...snapshot, children: {} };

@@ -1,13 +1,14 @@
 /**
- * The machine's invoked actors (the `params` function and the ticket request) and
- * {@link createConnectionImplementations}, which binds them and the socket's
- * `openSocket` action (connection.socket.ts) to an environment. Leaving the invoking
- * state stops an actor.
+ * An attempt's asynchronous steps before its socket: the `params` function and the ticket
+ * request, started by the `computeParams` and `fetchTicket` actions through the context's
+ * `SocketLink` (connection.socket.ts), which reports their outcome as events and drops it
+ * once the machine has left the step (`abortStep` aborts it). And
+ * {@link createConnectionImplementations}, which binds `fetchTicket` and the socket's
+ * `openSocket` action to an environment.
  */
-import { fromPromise } from "xstate";
 import { TicketError } from "./connection.errors";
-import { createSocketOpener } from "./connection.socket";
-import type { ConnectionRuntime, ParamsInput, QueryParams, TicketInput } from "./connection.types";
+import { createSocketOpener, type SocketLinkOwner } from "./connection.socket";
+import type { ConnectionContext, ConnectionRuntime, ParamsEvent, ParamsInput, QueryParams, TicketEvent } from "./connection.types";
 import { messageOf as message, noop, queryParamsProblem, Ticket } from "./connection.utils";
 import { TICKET_PATH, ticketEndpoint } from "./protocol";
 
@@ -131,26 +132,54 @@ export function paramsTimedOut(timeout: number, path: string): Error {
   return new Error(`the params function for ${path} did not settle within ${timeout} ms (connectTimeout)`);
 }
 
+/** What the step actions read of xstate's action arguments. */
+interface StepArgs {
+  context: ConnectionContext;
+  /** The connection actor. */
+  self: SocketLinkOwner;
+}
+
+const paramsComputed = (params: QueryParams): ParamsEvent => ({ type: "params.computed", params });
+const paramsFailed = (error: unknown): ParamsEvent => ({ type: "params.failed", error });
+const ticketIssued = (ticket: Ticket): TicketEvent => ({ type: "ticket.issued", ticket });
+const ticketFailed = (error: unknown): TicketEvent => ({ type: "ticket.failed", error });
+
 /**
- * The machine's implementations bound to an environment: the actors it invokes and the
- * action that opens its sockets. `createClient` does this with a port that feeds
+ * The `params` state's entry: calls the `params` function for this attempt (docs/protocol.md §3);
+ * `params.computed` or `params.failed` follows.
+ */
+export function computeParams({ context, self }: StepArgs): void {
+  const input: ParamsInput = {
+    params: context.settings.params as ParamsInput["params"],
+    attempt: context.attempt,
+    lastEventId: context.port?.lastEventId,
+    path: context.path,
+    port: context.port,
+  };
+  context.link.runStep(self, () => resolveParams(input), paramsComputed, paramsFailed);
+}
+
+/**
+ * The machine's implementations bound to an environment: the actions that request its
+ * tickets and open its sockets. `createClient` does this with a port that feeds
  * `onMessage`; to run `connectionMachine` without the facade, provide them yourself:
  * `connectionMachine.provide(createConnectionImplementations({ WebSocket, fetch, port }))`.
  */
 export function createConnectionImplementations(runtime: ConnectionRuntime = {}) {
-  /** Calls a `params` function for one attempt (docs/protocol.md §3). */
-  const computeParams = fromPromise<QueryParams, ParamsInput>(({ input }) => resolveParams(input));
-
-  /** Requests a fresh ticket (docs/protocol.md §5). */
-  const fetchTicket = fromPromise<Ticket, TicketInput>(({ input, signal }) =>
-    requestTicket(runtime, input.apiUrl, input.path, signal, () => input.parent?.send({ type: "ticket.authorized" })),
-  );
-
   return {
-    /** The actors the machine invokes. */
-    actors: { computeParams, fetchTicket },
-    /** The action that needs the environment; the machine's other actions do not. */
+    /** The actions that need the environment; the machine's other actions do not. */
     actions: {
+      /**
+       * The `ticket` state's entry: requests a fresh ticket (docs/protocol.md §5);
+       * `ticket.authorized` once the token provider answered, then `ticket.issued` or `ticket.failed`.
+       */
+      fetchTicket: ({ context, self }: StepArgs) =>
+        context.link.runStep(
+          self,
+          (signal, report) => requestTicket(runtime, context.apiUrl, context.path, signal, () => report({ type: "ticket.authorized" })),
+          ticketIssued,
+          ticketFailed,
+        ),
       /** The `socket` state's entry: opens the attempt's WebSocket on its ticket. */
       openSocket: createSocketOpener(runtime),
     },

@@ -13,16 +13,17 @@
  * Until the first connection is confirmed, `openTimeout` bounds the whole: it closes the
  * socket with a `ConnectTimeoutError` (docs/protocol.md §2).
  *
- * Every guard, action, actor and delay is named in `setup()`; states only refer to them.
- * IO lives in the invoked actors and, for the socket, in the actions that drive the
- * context's `SocketLink` (connection.socket.ts): entering `socket` opens the WebSocket,
+ * Every guard, action and delay is named in `setup()`; states only refer to them. IO
+ * lives in the actions that drive the context's `SocketLink` (connection.socket.ts):
+ * entering `params` or `ticket` starts that step and leaving it aborts it (its outcome
+ * comes back as `params.*` / `ticket.*` events); entering `socket` opens the WebSocket,
  * leaving it lets go of it. Timers are `after` delays: leaving a state cancels them.
  * The stable uptime (docs/protocol.md §3) is no timer: an open connection notes when it
  * opened, and leaving it resets the attempt counter if it stayed open that long.
  */
 import { assign, cancel, emit, enqueueActions, setup } from "xstate";
 import { ConnectionRejectedError, ConnectTimeoutError, ReconnectFailedError, TicketError } from "./connection.errors";
-import { createConnectionImplementations, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
+import { computeParams, createConnectionImplementations, paramsTimedOut, ticketTimedOut, tokenTimedOut } from "./connection.actors";
 import { LATE_TIMER_TOLERANCE, SocketLink } from "./connection.socket";
 import type {
   ConnectionContext,
@@ -30,9 +31,6 @@ import type {
   ConnectionEvent,
   ConnectionInput,
   ConnectionTag,
-  ParamsInput,
-  QueryParams,
-  TicketInput,
 } from "./connection.types";
 import { backoffCeiling, backoffDelay, stableUptime } from "./connection.utils";
 import { classifyClose, HEARTBEAT_TIMEOUT_CODE, isTerminalTicketStatus } from "./protocol";
@@ -63,9 +61,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
     tags: {} as ConnectionTag,
-    children: {} as { params: "computeParams"; ticket: "fetchTicket" },
   },
-  actors: defaults.actors,
   delays: {
     /** Backoff before the next attempt: uniform in [d/2, d] (docs/protocol.md §3). */
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.settings),
@@ -117,7 +113,7 @@ export const connectionMachine = setup({
     })),
     noteOpened: assign({ openedAt: () => Date.now() }),
     noteDropped: assign({ droppedAt: () => Date.now() }),
-    recordParams: assign({ attemptParams: ({ event }) => (event as unknown as { output: QueryParams }).output }),
+    recordParams: assign({ attemptParams: ({ context, event }) => (event.type === "params.computed" ? event.params : context.attemptParams) }),
     recordParamsTimeout: assign({ lastFailure: ({ context }) => paramsTimedOut(context.settings.connectTimeout, context.path) }),
     countConnection: assign({ connections: ({ context }) => context.connections + 1 }),
     /** Schedules `timer.openTimeout`, unless `openTimeout` is 0 (wait as the policy retries). */
@@ -159,6 +155,12 @@ export const connectionMachine = setup({
         event.type === "connection.close" ? { code: event.code, reason: event.reason } : { code: 1000, reason: "" },
     }),
     notePingSent: assign({ pingSentAt: () => Date.now() }),
+    /** Calls the `params` function for this attempt; `params.computed` or `params.failed` follows. */
+    computeParams,
+    /** Requests this attempt's ticket; bound to the environment by `createConnectionImplementations`. */
+    fetchTicket: defaults.actions.fetchTicket,
+    /** Leaving `params` or `ticket`: the step still pending is aborted, and what it reports is dropped. */
+    abortStep: ({ context }) => context.link.abortStep(),
     /** Opens the attempt's WebSocket on the ticket just fetched; bound to the environment by `createConnectionImplementations`. */
     openSocket: defaults.actions.openSocket,
     /** Reports `socket.confirmed` if the socket is still OPEN (a close frame makes it CLOSING) and not confirmed yet. */
@@ -209,30 +211,22 @@ export const connectionMachine = setup({
     params: {
       description: "The params function computes this attempt's query parameters (sync or async).",
       tags: ["attempt"],
-      invoke: {
-        id: "params",
-        src: "computeParams",
-        input: ({ context }): ParamsInput => ({
-          params: context.settings.params as ParamsInput["params"],
-          attempt: context.attempt,
-          lastEventId: context.port?.lastEventId,
-          path: context.path,
-          port: context.port,
-        }),
-        onDone: { target: "ticket", actions: "recordParams" },
-        onError: { target: "lost", actions: ["recordFailure", "reportError"] },
+      entry: "computeParams",
+      exit: "abortStep",
+      on: {
+        "params.computed": { target: "ticket", actions: "recordParams" },
+        "params.failed": { target: "lost", actions: ["recordFailure", "reportError"] },
       },
       after: { connectTimeout: { target: "lost", actions: ["recordParamsTimeout", "reportFailure"] } },
     },
     ticket: {
       description: "Fetching a fresh single-use ticket over HTTP; every attempt has its own.",
       tags: ["attempt"],
-      invoke: {
-        id: "ticket",
-        src: "fetchTicket",
-        input: ({ context, self }): TicketInput => ({ apiUrl: context.apiUrl, path: context.path, parent: self }),
-        onDone: { target: "socket" },
-        onError: [
+      entry: "fetchTicket",
+      exit: "abortStep",
+      on: {
+        "ticket.issued": { target: "socket" },
+        "ticket.failed": [
           {
             guard: "isTicketRefused",
             target: "closed",

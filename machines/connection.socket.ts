@@ -1,12 +1,15 @@
 /**
- * The socket of a connection: one {@link SocketLink} per connection actor, in its context,
- * that the machine's socket actions drive. Entering the `socket` state opens a WebSocket
+ * The IO of a connection: one {@link SocketLink} per connection actor, in its context,
+ * that the machine's actions drive. Entering the `socket` state opens a WebSocket
  * (`openSocket`), leaving it lets go of it (`releaseSocket`); what the socket reports comes
- * back to the machine as `socket.*` and `clock.jumped` events. The socket is no invoked
- * actor: a second actor per open socket costs kilobytes of heap of its own.
+ * back to the machine as `socket.*` and `clock.jumped` events. An attempt's `params` and
+ * `ticket` steps run through the same link (`runStep`, `abortStep`) and report
+ * `params.*` and `ticket.*` events. None of it is an invoked actor: a second actor per
+ * step or per open socket costs heap and time of its own.
  */
 import type {
   ClockEvent,
+  ParamsEvent,
   ClockWatchInput,
   ConnectionContext,
   ConnectionRuntime,
@@ -14,6 +17,7 @@ import type {
   SocketEvent,
   SocketPort,
   SocketTransport,
+  TicketEvent,
   WebSocketConstructor,
   WebSocketLike,
 } from "./connection.types";
@@ -93,8 +97,8 @@ function abandon(socket: WebSocketLike, code?: number, reason?: string): void {
 
 /** The connection actor, as its socket link sees it. */
 export interface SocketLinkOwner {
-  /** Where the socket's events go. */
-  send(event: SocketEvent | ClockEvent): void;
+  /** Where the socket's and the attempt steps' events go. */
+  send(event: SocketEvent | ClockEvent | ParamsEvent | TicketEvent): void;
   /** Watched once, so that a stopped actor lets go of its socket (`complete`). */
   subscribe(observer: { complete(): void }): unknown;
 }
@@ -136,14 +140,44 @@ export class SocketLink implements SocketTransport, ClockListener {
   #lastInboundMonotonic = 0;
   /** The ticker this link listens to while the socket is open and a heartbeat can act on a wall-clock jump. */
   #clock: ClockTicker | undefined;
+  /** The attempt's pending `params` or `ticket` step; aborted when the machine leaves it. */
+  #step: AbortController | undefined;
+
+  /**
+   * `computeParams`, `fetchTicket`: starts one asynchronous step of an attempt. What it
+   * reports on the way (`report`) and its outcome (`done(value)` or `failed(error)`) reach
+   * the owner only while it is the current step: never once `abortStep` ran, a newer step
+   * started or the actor stopped.
+   */
+  runStep<T>(
+    owner: SocketLinkOwner,
+    work: (signal: AbortSignal, report: (event: TicketEvent) => void) => Promise<T>,
+    done: (value: T) => ParamsEvent | TicketEvent,
+    failed: (error: unknown) => ParamsEvent | TicketEvent,
+  ): void {
+    this.#follow(owner);
+    const step = (this.#step = new AbortController());
+    const report = (event: ParamsEvent | TicketEvent) => {
+      if (this.#step === step) owner.send(event);
+    };
+    work(step.signal, report).then(
+      (value) => report(done(value)),
+      (error) => report(failed(error)),
+    );
+  }
+
+  /** `abortStep`, as `params` or `ticket` is left: the pending step is aborted and what it reports dropped. */
+  abortStep(): void {
+    this.#step?.abort();
+    this.#step = undefined;
+  }
 
   /**
    * `openSocket`: opens the attempt's WebSocket on its ticket. A socket that cannot be
    * created (e.g. a malformed URL) is reported and fails the attempt like a dropped handshake.
    */
   open(owner: SocketLinkOwner, environment: SocketEnvironment, context: ConnectionContext, ticket: Ticket | undefined): void {
-    if (!this.#owner) owner.subscribe(this);
-    this.#owner = owner;
+    this.#follow(owner);
     const port = (this.#port = context.port ?? environment.port);
     this.#opened = false;
     this.#unconfirmed = true;
@@ -242,9 +276,11 @@ export class SocketLink implements SocketTransport, ClockListener {
 
   /**
    * The connection actor stopped (`actor.stop()`) or ended. Stopping an actor runs no exit
-   * actions, so the socket is let go of here, as leaving the `socket` state does.
+   * actions, so a pending step is aborted and the socket let go of here, as leaving their
+   * states does.
    */
   complete(): void {
+    this.abortStep();
     this.release();
   }
 
@@ -263,6 +299,12 @@ export class SocketLink implements SocketTransport, ClockListener {
 
   get bufferedAmount(): number {
     return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /** Reports to `owner` from now on; watched once, so that a stopped actor lets go of what the link holds. */
+  #follow(owner: SocketLinkOwner): void {
+    if (!this.#owner) owner.subscribe(this);
+    this.#owner = owner;
   }
 
   #stamp(): void {
@@ -291,7 +333,7 @@ export class SocketLink implements SocketTransport, ClockListener {
 export interface OpenSocketArgs {
   /** The connection's context: the link, the URL's parts and the port. */
   context: ConnectionContext;
-  /** `xstate.done.actor.ticket`: its `output` is the attempt's ticket. */
+  /** `ticket.issued`, with the attempt's ticket. */
   event: unknown;
   /** The connection actor. */
   self: SocketLinkOwner;
@@ -307,7 +349,7 @@ export function createSocketOpener(runtime: ConnectionRuntime): (args: OpenSocke
     port: runtime.port ?? droppingPort,
     clock: createClockTicker(CLOCK_CHECK_INTERVAL, Date.now),
   };
-  return ({ context, event, self }) => context.link.open(self, environment, context, (event as { output?: Ticket }).output);
+  return ({ context, event, self }) => context.link.open(self, environment, context, (event as { ticket?: Ticket }).ticket);
 }
 
 /** Calls `onJump` with how far the wall clock jumped ahead, until the returned function is called. */

@@ -3,6 +3,7 @@
  * handles, what it emits and its tags.
  */
 import type { SocketLink } from "./connection.socket";
+import type { Ticket } from "./connection.utils";
 
 /**
  * Extra query parameters of a socket URL. An `undefined` value leaves its key out, so a
@@ -143,13 +144,40 @@ export type SocketEvent =
    */
   | { type: "socket.confirmed" };
 
-/** Events the ticket actor sends to the machine. */
+/** Events the `computeParams` action reports: the outcome of the `params` function (docs/protocol.md §3). */
+export type ParamsEvent =
+  /** The `params` function returned usable query parameters for this attempt. */
+  | {
+      type: "params.computed";
+      /** This attempt's query parameters. */
+      params: QueryParams;
+    }
+  /** The `params` function threw, rejected or returned unusable parameters. */
+  | {
+      type: "params.failed";
+      /** Why, naming the params function and the path. */
+      error: unknown;
+    };
+
+/** Events the `fetchTicket` action reports: the ticket request's progress and outcome (docs/protocol.md §5). */
 export type TicketEvent =
   /** The token provider answered (or there is none): the ticket request goes out now. */
-  {
-    /** Event type. */
-    type: "ticket.authorized";
-  };
+  | {
+      /** Event type. */
+      type: "ticket.authorized";
+    }
+  /** The endpoint issued this attempt's ticket. */
+  | {
+      type: "ticket.issued";
+      /** The single-use ticket. */
+      ticket: Ticket;
+    }
+  /** No ticket: a `TicketError` (its `status` `0` when no answer arrived or the token provider failed). */
+  | {
+      type: "ticket.failed";
+      /** Why, naming the path and what failed. */
+      error: unknown;
+    };
 
 /** Events the machine schedules for itself. */
 export type TimerEvent =
@@ -182,7 +210,7 @@ export type ClockEvent =
   };
 
 /** Every event the machine handles. */
-export type ConnectionEvent = SocketEvent | TicketEvent | TimerEvent | FacadeEvent | ClockEvent;
+export type ConnectionEvent = SocketEvent | ParamsEvent | TicketEvent | TimerEvent | FacadeEvent | ClockEvent;
 
 /** What the machine emits; the facade forwards these to `onOpen` / `onReconnecting` / `onError`. */
 export type ConnectionEmitted =
@@ -218,19 +246,7 @@ export type ConnectionTag = "attempt" | "open" | "closing" | "reconnecting" | "c
 /** The five public states of docs/protocol.md §4. */
 export type WebSocketState = "connecting" | "open" | "closing" | "closed" | "reconnecting";
 
-/** What the ticket actor is started with. */
-export interface TicketInput {
-  /** HTTP base for tickets. */
-  apiUrl: string;
-  /** The socket path the ticket is for. */
-  path: string;
-  /** Told `ticket.authorized` once the token provider answered. */
-  parent?: {
-    /** Sends `ticket.authorized` to the connection actor. */
-    send(event: TicketEvent): void;
-  };
-}
-
+/** What a `params` function is called with, and what its messages name. */
 export interface ParamsInput extends ParamsContext {
   /** The `params` function. */
   params: Extract<ParamsOption, (...args: never[]) => unknown>;

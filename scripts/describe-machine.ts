@@ -22,7 +22,7 @@ export interface TransitionInfo {
   kind: TriggerKind;
   /** The event type as the machine sees it, e.g. `xstate.after.heartbeatTimeout.connection.socket.open.awaitingPong`. */
   eventType: string;
-  /** Short label with the machine's names: `socket.closed`, `after heartbeatTimeout`, `always`, `fetchTicket done`. */
+  /** Short label with the machine's names: `socket.closed`, `after heartbeatTimeout`, `always`, `<actor> done` for an invoke. */
   trigger: string;
   guard: string | undefined;
   /** Dotted path of the target state; `undefined` for a transition that stays (actions only, or ignored). */

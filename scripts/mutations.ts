@@ -193,6 +193,12 @@ const MUTANTS: Mutant[] = [
     replace: `hasParamsFunction: ({ context }) => typeof context.settings.params === "function" && context.attemptParams === undefined,`,
   },
   {
+    name: "abandoned-ticket-request-kept",
+    fault: "leaving the ticket state (its connectTimeout ran out) does not abort the ticket request: it stays pending",
+    find: `abortStep: ({ context }) => context.link.abortStep(),`,
+    replace: `abortStep: () => undefined,`,
+  },
+  {
     name: "onOpen-downtime-wrong",
     fault: "onOpen's downtime does not count from the drop (the drop is never noted)",
     find: `exit: ["noteDropped", "resetAttemptsIfStable"],`,

@@ -1,6 +1,5 @@
 /** Actor systems shared by a client's sockets that have no `inspect` or `debug` option (both inspect), in small groups. */
-import { type AnyActorRef, createActor, fromCallback } from "xstate";
-import { noop } from "../machines/connection.utils";
+import { type AnyActorRef, createActor, createMachine } from "xstate";
 
 /**
  * Sockets that nobody inspects share actor systems: a system and its scheduler are a large
@@ -10,6 +9,12 @@ import { noop } from "../machines/connection.utils";
  * so one system for thousands of sockets would make every stop cost O(sockets).
  */
 export const SOCKETS_PER_SYSTEM = 32;
+
+/**
+ * What a group's parent runs: a machine that does nothing. A machine, not a callback
+ * actor, so that the bundle needs none of xstate's other actor kinds.
+ */
+const inert = createMachine({});
 
 export interface SharedSystem {
   /** An inert actor whose system the group's sockets join; it ignores their `xstate.done.actor.*` notices. */
@@ -32,7 +37,7 @@ export function joinSharedSystem(runtime: object): SharedSystem {
   }
   let group = groups.find((candidate) => candidate.sockets < SOCKETS_PER_SYSTEM);
   if (!group) {
-    group = { parent: createActor(fromCallback(noop)).start(), sockets: 0, groups };
+    group = { parent: createActor(inert).start(), sockets: 0, groups };
     groups.push(group);
   }
   group.sockets += 1;

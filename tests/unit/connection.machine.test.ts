@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type AnyActorRef, createActor } from "xstate";
 import { createConnectionImplementations } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
+import type { ConnectionRuntime, ConnectionSettings } from "../../machines/connection.types";
 import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
 import { createModelNetwork, type ModelNetwork } from "../model/kit/model-network";
 
@@ -15,15 +16,17 @@ let network: ModelNetwork;
 /** Actors of the current test, stopped after it whether it passed or not. */
 const started: AnyActorRef[] = [];
 
-function startMachine() {
-  const machine = connectionMachine.provide(createConnectionImplementations({ WebSocket: network.WebSocket, fetch: network.fetch }));
+function startMachine(runtime: ConnectionRuntime = {}, connectionSettings: ConnectionSettings = settings) {
+  const machine = connectionMachine.provide(
+    createConnectionImplementations({ WebSocket: network.WebSocket, fetch: network.fetch, ...runtime }),
+  );
   const actor = createActor(machine, {
     input: {
       key: "chat:1",
       path: "/chat/1",
       apiUrl: network.apiUrl,
       wsUrl: network.wsUrl,
-      settings: toConnectionSettings(resolveSocketOptions()),
+      settings: connectionSettings,
     },
   });
   const emitted: string[] = [];
@@ -32,6 +35,8 @@ function startMachine() {
   started.push(actor);
   return { actor, emitted };
 }
+
+const settings = toConnectionSettings(resolveSocketOptions());
 
 /** Answers the ticket request and completes the handshake. */
 async function openSocket(): Promise<void> {
@@ -105,6 +110,54 @@ describe("the connection machine without the facade", () => {
     expect(emitted).toEqual(["error"]);
     expect(actor.getSnapshot().status).toBe("done");
     expect(actor.getSnapshot().context.error).toMatchObject({ name: "ConnectionRejectedError", code: 4003 });
+  });
+
+  it("aborts the ticket request the attempt gave up on, and never acts on its late answer", async () => {
+    // A fetch that ignores its signal: the first answer arrives after its attempt timed out.
+    const answers: Array<(response: Response) => void> = [];
+    const signals: AbortSignal[] = [];
+    const fetch = ((_url: string, init: RequestInit) => {
+      signals.push(init.signal!);
+      return new Promise<Response>((resolve) => answers.push(resolve));
+    }) as typeof globalThis.fetch;
+    const { actor } = startMachine({ fetch });
+    await vi.advanceTimersByTimeAsync(settings.connectTimeout);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(actor.getSnapshot().matches("backoff")).toBe(true);
+    actor.send({ type: "connection.wake" }); // the next attempt, at once
+    await vi.advanceTimersByTimeAsync(0);
+    expect(actor.getSnapshot().matches({ ticket: "requesting" })).toBe(true);
+    answers[0]!(new Response('{"ticket":"stale"}', { status: 200 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(actor.getSnapshot().matches({ ticket: "requesting" })).toBe(true);
+    expect(network.sockets).toEqual([]);
+    answers[1]!(new Response('{"ticket":"fresh"}', { status: 200 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.sockets.map((socket) => socket.ticket)).toEqual(["fresh"]);
+  });
+
+  it("ignores a late result of a params function whose attempt ended", async () => {
+    const results: Array<(params: Record<string, string>) => void> = [];
+    const { actor } = startMachine({}, { ...settings, params: () => new Promise((resolve) => results.push(resolve)) });
+    await vi.advanceTimersByTimeAsync(settings.connectTimeout);
+    actor.send({ type: "connection.wake" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(results).toHaveLength(2);
+    results[0]!({ round: "stale" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(actor.getSnapshot().value).toBe("params");
+    results[1]!({ round: "fresh" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(actor.getSnapshot().matches("ticket")).toBe(true);
+    expect(actor.getSnapshot().context.attemptParams).toEqual({ round: "fresh" });
+  });
+
+  it("aborts a pending ticket request when the actor is stopped", async () => {
+    const { actor } = startMachine();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.pendingTickets).toBe(1);
+    actor.stop();
+    expect(network.pendingTickets).toBe(0);
   });
 
   it("closes its socket when the actor is stopped, though stopping runs no exit actions", async () => {

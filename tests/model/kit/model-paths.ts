@@ -1,7 +1,7 @@
 /**
  * Paths of the connection machine, generated from the machine itself with `xstate/graph`.
  *
- * The machine invokes actors and uses delays, so it is not stepped by `createTestModel`;
+ * The machine's actions do IO and it uses delays, so it is not stepped by `createTestModel`;
  * instead a small model wraps it (`fromTransition`): a model state is the machine
  * snapshot plus a fact about time (the open connection stayed open long enough to be
  * stable), and a model event is a {@link Stimulus}. Each stimulus becomes the machine
@@ -10,7 +10,7 @@
  * (`probeSocket` gets `socket.silent` or `socket.active`, `confirmSocket`
  * `socket.confirmed` unless the server's close frame is already in, `dropSocket`
  * `socket.closed`), and
- * the ticket actor reports `ticket.authorized` as soon as it starts (the model's client
+ * `fetchTicket` reports `ticket.authorized` as soon as it starts (the model's client
  * has no token provider). The model's socket has no `openTimeout` (`manager.open()`).
  */
 import { type AnyStateMachine, assign, type EventObject, fromTransition, initialTransition, transition } from "xstate";
@@ -200,8 +200,8 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
   const snapshot = state.machine;
   if (eventType.startsWith("xstate.after.")) return timePasses(eventType.split(".")[2] as ModelTimer, state);
   switch (eventType) {
-    case "xstate.done.actor.ticket":
-    case "xstate.error.actor.ticket":
+    case "ticket.issued":
+    case "ticket.failed":
       return [...TICKET_ANSWERS];
     case "socket.open":
       return [{ type: "server.accept" }];
@@ -224,7 +224,7 @@ function stimuliFor(eventType: string, state: ModelState): Stimulus[] {
       // The first inbound frame; or the answer to `confirmSocket`, caused by `time.pass openConfirmation`.
       return [{ type: "server.greet" }];
     case "ticket.authorized":
-      return []; // the ticket actor's report as it starts: the model's client has no token provider
+      return []; // `fetchTicket`'s report as it starts: the model's client has no token provider
     case "timer.openTimeout":
       return []; // the model's socket is opened without openTimeout; tests/model covers it on its own
     case "connection.close":
@@ -256,8 +256,8 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
   switch (stimulus.type) {
     case "ticket.answer":
       return stimulus.answer === 200
-        ? { type: "xstate.done.actor.ticket", output: new Ticket("model-ticket") }
-        : { type: "xstate.error.actor.ticket", error: new TicketError(TICKET_STATUS[stimulus.answer]) };
+        ? { type: "ticket.issued", ticket: new Ticket("model-ticket") }
+        : { type: "ticket.failed", error: new TicketError(TICKET_STATUS[stimulus.answer]) };
     case "server.accept":
       return { type: "socket.open" };
     case "server.refuse":
@@ -288,8 +288,11 @@ function machineEventOf(machine: AnyStateMachine, snapshot: ConnectionSnapshot, 
   }
 }
 
-/** How the socket link answers the socket actions of one transition (see connection.socket.ts). */
-function socketAnswers(actions: ReadonlyArray<{ type: string }>, stimulus: Stimulus): MachineEvent[] {
+/**
+ * How the socket link answers the actions of one transition (see connection.socket.ts):
+ * `fetchTicket` reports `ticket.authorized` at once, as the model's client has no token provider.
+ */
+function linkAnswers(actions: ReadonlyArray<{ type: string }>, stimulus: Stimulus): MachineEvent[] {
   const answers: MachineEvent[] = [];
   for (const action of actions) {
     if (action.type === "confirmSocket") {
@@ -299,15 +302,11 @@ function socketAnswers(actions: ReadonlyArray<{ type: string }>, stimulus: Stimu
       answers.push(stimulus.type === "time.pass" && stimulus.linkActive ? { type: "socket.active", idleFor: 1 } : { type: "socket.silent" });
     } else if (action.type === "dropSocket") {
       answers.push({ type: "socket.closed", code: HEARTBEAT_TIMEOUT_CODE, reason: "heartbeat timeout", wasClean: false });
+    } else if (action.type === "fetchTicket") {
+      answers.push({ type: "ticket.authorized" });
     }
   }
   return answers;
-}
-
-/** The ticket actor's report as it starts: with no token provider, the request goes out at once. */
-function ticketAnswers(before: ConnectionSnapshot | undefined, after: ConnectionSnapshot): MachineEvent[] {
-  const authorizing = (snapshot: ConnectionSnapshot | undefined) => snapshot?.status === "active" && snapshot.matches({ ticket: "authorizing" });
-  return authorizing(after) && !authorizing(before) ? [{ type: "ticket.authorized" }] : [];
 }
 
 /** What the model knows about time while it steps the machine: whether the open connection is stable. */
@@ -343,8 +342,7 @@ function step(machine: AnyStateMachine, clock: ModelClock, state: ModelState, st
     const event = queue.shift()!;
     if (machine.getTransitionData(snapshot as never, event).length > 0) events.push(event.type);
     const [next, actions] = transition(machine, snapshot as never, event);
-    queue.push(...socketAnswers(actions as Array<{ type: string; params?: unknown }>, stimulus));
-    queue.push(...ticketAnswers(snapshot, next as ConnectionSnapshot));
+    queue.push(...linkAnswers(actions as Array<{ type: string; params?: unknown }>, stimulus));
     snapshot = next as ConnectionSnapshot;
   }
   const open = snapshot.status === "active" && snapshot.matches({ socket: "open" });
@@ -400,7 +398,7 @@ export function createConnectionModel(options: ConnectionModelOptions = {}): Con
     settings: { ...DEFAULT_SOCKET_OPTIONS, ...socketOptions, openTimeout: 0, params: {} },
   };
   const [initialSnapshot] = initialTransition(machine, input);
-  // The ticket actor's first report comes before anything else can happen.
+  // `fetchTicket`'s first report comes before anything else can happen.
   const [authorized] = transition(machine, initialSnapshot, { type: "ticket.authorized" });
   const initial: ModelState = { machine: authorized as ConnectionSnapshot, stable: false };
 
