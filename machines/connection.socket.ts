@@ -142,9 +142,9 @@ export class SocketLink implements SocketTransport, ClockListener {
    * created (e.g. a malformed URL) is reported and fails the attempt like a dropped handshake.
    */
   open(owner: SocketLinkOwner, environment: SocketEnvironment, context: ConnectionContext, ticket: Ticket | undefined): void {
-    if (!this.#owner) owner.subscribe(this);
-    this.#owner = owner;
     const port = (this.#port = context.port ?? environment.port);
+    if (!this.#owner && !port.ownsActor) owner.subscribe(this);
+    this.#owner = owner;
     this.#opened = false;
     this.#unconfirmed = true;
     this.#awaitingAlive = false;

@@ -9,6 +9,7 @@ import { connectionMachine } from "../machines/connection.machine";
 import { noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
+  ConnectionEmitted,
   ConnectionRuntime,
   SendData,
   SocketPort,
@@ -114,9 +115,16 @@ class FacadePort implements SocketPort {
   #transport: SocketTransport | undefined = undefined;
   /** The `onData` pipeline, once something needs it. */
   #data: DataChannel | undefined = undefined;
+  /** What the machine emitted in the transition being taken, until the facade hears it. */
+  #emitted: ConnectionEmitted[] | undefined = undefined;
 
   get messages(): EventEmitter<MessageEvent> {
     return this.#messages;
+  }
+
+  /** The socket never stops its actor (no method does): the link need not watch for a stop. */
+  get ownsActor(): boolean {
+    return true;
   }
 
   /** The open socket, until it is detached. */
@@ -155,6 +163,17 @@ class FacadePort implements SocketPort {
   /** Removes every `onData` listener (the socket is being destroyed). */
   clearData(): void {
     this.#data?.clear();
+  }
+
+  emitted(event: ConnectionEmitted): void {
+    (this.#emitted ??= []).push(event);
+  }
+
+  /** What the machine emitted since the last call, in order. */
+  takeEmitted(): ConnectionEmitted[] | undefined {
+    const emitted = this.#emitted;
+    this.#emitted = undefined;
+    return emitted;
   }
 }
 
@@ -242,26 +261,6 @@ export class ManagedWebSocket<T = unknown> {
     // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
     this.#ready.catch(noop);
 
-    // One listener for everything the machine emits (a listener per type costs a Set each).
-    this.#actor.on("*", (event) => {
-      switch (event.type) {
-        case "established":
-          // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
-          // the server to accept it: flushed into a connection that is refused at once
-          // (4001, 4003, …) they would be lost unreported.
-          this.#flushQueue();
-          this.#settle(this);
-          this.#opens?.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
-          break;
-        case "reconnecting":
-          this.#reconnects?.emit(event.attempt);
-          break;
-        case "error":
-          if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
-          this.#errors?.emit(event.error as Event | Error);
-          break;
-      }
-    });
     this.#actor.subscribe(
       (snapshot) => this.#onSnapshot(snapshot),
       (error) => {
@@ -444,7 +443,34 @@ export class ManagedWebSocket<T = unknown> {
     this.#reject = noop;
   }
 
+  /**
+   * What the machine emitted, heard by the port as it was emitted and told here once the
+   * transition's snapshot is committed, before state listeners hear of it (as `actor.on()`
+   * listeners would be).
+   */
+  #hear(event: ConnectionEmitted): void {
+    switch (event.type) {
+      case "established":
+        // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
+        // the server to accept it: flushed into a connection that is refused at once
+        // (4001, 4003, …) they would be lost unreported.
+        this.#flushQueue();
+        this.#settle(this);
+        this.#opens?.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
+        break;
+      case "reconnecting":
+        this.#reconnects?.emit(event.attempt);
+        break;
+      case "error":
+        if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
+        this.#errors?.emit(event.error as Event | Error);
+        break;
+    }
+  }
+
   #onSnapshot(snapshot: ConnectionSnapshot): void {
+    const emitted = this.#port.takeEmitted();
+    if (emitted) for (const event of emitted) this.#hear(event);
     const state = toPublicState(snapshot);
     if (state === this.#lastState) return;
     this.#lastState = state;
