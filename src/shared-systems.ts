@@ -1,5 +1,5 @@
 /** Actor systems shared by a client's sockets that have no `inspect` or `debug` option (both inspect), in small groups. */
-import { type AnyActorRef, createActor, fromCallback } from "xstate";
+import { type AnyActorRef, createActor, fromCallback, type InspectionEvent } from "xstate";
 import { noop } from "../machines/connection.utils";
 
 /**
@@ -23,8 +23,12 @@ export interface SharedSystem {
 /** The groups of each runtime (one runtime per client). */
 const sharedSystems = new WeakMap<object, SharedSystem[]>();
 
-/** A place in a group with room (a new group when all are full); count it as taken. */
-export function joinSharedSystem(runtime: object): SharedSystem {
+/**
+ * A place in a group with room (a new group when all are full); count it as taken. A new
+ * group's system is inspected by `observe`, once for all its sockets: the same function
+ * for every socket of a runtime.
+ */
+export function joinSharedSystem(runtime: object, observe: (event: InspectionEvent) => void): SharedSystem {
   let groups = sharedSystems.get(runtime);
   if (!groups) {
     groups = [];
@@ -32,7 +36,7 @@ export function joinSharedSystem(runtime: object): SharedSystem {
   }
   let group = groups.find((candidate) => candidate.sockets < SOCKETS_PER_SYSTEM);
   if (!group) {
-    group = { parent: createActor(fromCallback(noop)).start(), sockets: 0, groups };
+    group = { parent: createActor(fromCallback(noop), { inspect: observe }).start(), sockets: 0, groups };
     groups.push(group);
   }
   group.sockets += 1;
