@@ -156,7 +156,7 @@ export function computeParams({ context, self }: StepArgs): void {
     path: context.path,
     port: context.port,
   };
-  context.link.runStep(self, () => resolveParams(input), paramsComputed, paramsFailed);
+  context.link.runStep(self, context.port, () => resolveParams(input), paramsComputed, paramsFailed);
 }
 
 /**
@@ -176,6 +176,7 @@ export function createConnectionImplementations(runtime: ConnectionRuntime = {})
       fetchTicket: ({ context, self }: StepArgs) =>
         context.link.runStep(
           self,
+          context.port ?? runtime.port,
           (signal, report) => requestTicket(runtime, context.apiUrl, context.path, signal, () => report({ type: "ticket.authorized" })),
           ticketIssued,
           ticketFailed,

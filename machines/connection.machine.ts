@@ -50,6 +50,15 @@ const OPEN_TIMEOUT_ID = "openTimeout";
 const defaults = createConnectionImplementations();
 
 /**
+ * What an emitting action emits, told first to the connection's port: the facade hears
+ * the machine's events there, with no `actor.on()` listener per socket.
+ */
+function toPort<E extends ConnectionEmitted>(context: ConnectionContext, event: E): E {
+  context.port?.emitted?.(event);
+  return event;
+}
+
+/**
  * The XState v5 machine every managed socket runs: tickets, handshake, confirmation,
  * heartbeat, backoff and closing (docs/protocol.md §2–§5, §8). Its states are drawn in
  * `visualizations/`.
@@ -105,12 +114,14 @@ export const connectionMachine = setup({
       attempt: ({ context }) => (Date.now() - context.openedAt >= stableUptime(context.settings.reconnectDelay) ? 0 : context.attempt),
     }),
     /** Before `countConnection`: `reconnected` says whether an earlier connection was confirmed. */
-    announceEstablished: emit(({ context }) => ({
-      type: "established" as const,
-      reconnected: context.connections > 0,
-      attempt: context.attempt,
-      downtime: context.droppedAt === undefined ? 0 : Math.max(0, Date.now() - context.droppedAt),
-    })),
+    announceEstablished: emit(({ context }) =>
+      toPort(context, {
+        type: "established" as const,
+        reconnected: context.connections > 0,
+        attempt: context.attempt,
+        downtime: context.droppedAt === undefined ? 0 : Math.max(0, Date.now() - context.droppedAt),
+      }),
+    ),
     noteOpened: assign({ openedAt: () => Date.now() }),
     noteDropped: assign({ droppedAt: () => Date.now() }),
     recordParams: assign({ attemptParams: ({ context, event }) => (event.type === "params.computed" ? event.params : context.attemptParams) }),
@@ -125,8 +136,8 @@ export const connectionMachine = setup({
       error: ({ context }) =>
         new ConnectTimeoutError(context.settings.openTimeout, { step: "open", path: context.path, cause: context.lastFailure }),
     }),
-    announceAttempt: emit(({ context }) => ({ type: "reconnecting" as const, attempt: context.attempt })),
-    reportError: emit(({ event }) => ({ type: "error" as const, error: "error" in event ? event.error : event })),
+    announceAttempt: emit(({ context }) => toPort(context, { type: "reconnecting" as const, attempt: context.attempt })),
+    reportError: emit(({ context, event }) => toPort(context, { type: "error" as const, error: "error" in event ? event.error : event })),
     recordTicketRefusal: assign({ error: ({ event }) => ("error" in event ? (event.error as Error) : undefined) }),
     recordRejection: assign({
       error: ({ event }) =>
@@ -148,8 +159,8 @@ export const connectionMachine = setup({
     recordHandshakeTimeout: assign({
       lastFailure: ({ context }) => new ConnectTimeoutError(context.settings.connectTimeout, { path: context.path }),
     }),
-    reportFailure: emit(({ context }) => ({ type: "error" as const, error: context.lastFailure })),
-    reportClosingError: emit(({ context }) => ({ type: "error" as const, error: context.error })),
+    reportFailure: emit(({ context }) => toPort(context, { type: "error" as const, error: context.lastFailure })),
+    reportClosingError: emit(({ context }) => toPort(context, { type: "error" as const, error: context.error })),
     recordCloseRequest: assign({
       closeRequest: ({ event }) =>
         event.type === "connection.close" ? { code: event.code, reason: event.reason } : { code: 1000, reason: "" },

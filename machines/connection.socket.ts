@@ -151,11 +151,12 @@ export class SocketLink implements SocketTransport, ClockListener {
    */
   runStep<T>(
     owner: SocketLinkOwner,
+    port: SocketPort | undefined,
     work: (signal: AbortSignal, report: (event: TicketEvent) => void) => Promise<T>,
     done: (value: T) => ParamsEvent | TicketEvent,
     failed: (error: unknown) => ParamsEvent | TicketEvent,
   ): void {
-    this.#follow(owner);
+    this.#follow(owner, port);
     const step = (this.#step = new AbortController());
     const report = (event: ParamsEvent | TicketEvent) => {
       if (this.#step === step) owner.send(event);
@@ -177,8 +178,8 @@ export class SocketLink implements SocketTransport, ClockListener {
    * created (e.g. a malformed URL) is reported and fails the attempt like a dropped handshake.
    */
   open(owner: SocketLinkOwner, environment: SocketEnvironment, context: ConnectionContext, ticket: Ticket | undefined): void {
-    this.#follow(owner);
     const port = (this.#port = context.port ?? environment.port);
+    this.#follow(owner, port);
     this.#opened = false;
     this.#unconfirmed = true;
     this.#awaitingAlive = false;
@@ -301,9 +302,12 @@ export class SocketLink implements SocketTransport, ClockListener {
     return this.#socket?.bufferedAmount ?? 0;
   }
 
-  /** Reports to `owner` from now on; watched once, so that a stopped actor lets go of what the link holds. */
-  #follow(owner: SocketLinkOwner): void {
-    if (!this.#owner) owner.subscribe(this);
+  /**
+   * Reports to `owner` from now on. Unless the port owns the actor (the facade, which never
+   * stops one), the actor is watched once, so that a stopped actor lets go of what the link holds.
+   */
+  #follow(owner: SocketLinkOwner, port: SocketPort | undefined): void {
+    if (!this.#owner && !port?.ownsActor) owner.subscribe(this);
     this.#owner = owner;
   }
 

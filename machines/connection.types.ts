@@ -322,6 +322,16 @@ export interface SocketPort {
    * validation may still hold some): what a `params` function is given.
    */
   settledEventId?(): Promise<string | undefined>;
+  /**
+   * What the machine emits, told as the emitting action runs: before the transition's
+   * snapshot is committed and before `actor.on()` listeners hear it (they hear it after).
+   */
+  emitted?(event: ConnectionEmitted): void;
+  /**
+   * `true` when the port's owner never stops the actor: it ends only by reaching `closed`,
+   * whose way out lets go of the socket, so the socket link need not watch for a stop.
+   */
+  readonly ownsActor?: boolean;
 }
 
 /** Returns the bearer token for ticket requests, sync or async; none sends no `Authorization`. */

@@ -9,6 +9,7 @@ import { connectionMachine } from "../machines/connection.machine";
 import { noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
+  ConnectionEmitted,
   ConnectionRuntime,
   SendData,
   SocketPort,
@@ -110,13 +111,30 @@ function machineFor(runtime: ManagedWebSocketInit["runtime"]): typeof connection
  * serializes the context sees `{}`, never the socket (whose URL holds the ticket).
  */
 class FacadePort implements SocketPort {
+  readonly #owner: ManagedWebSocket;
   readonly #messages = new EventEmitter<MessageEvent>();
   #transport: SocketTransport | undefined = undefined;
   /** The `onData` pipeline, once something needs it. */
   #data: DataChannel | undefined = undefined;
+  /** What the machine emitted in the transition being taken, until the facade hears it. */
+  #emitted: ConnectionEmitted[] | undefined = undefined;
+
+  constructor(owner: ManagedWebSocket) {
+    this.#owner = owner;
+  }
+
+  /** The socket this port belongs to. */
+  get owner(): ManagedWebSocket {
+    return this.#owner;
+  }
 
   get messages(): EventEmitter<MessageEvent> {
     return this.#messages;
+  }
+
+  /** The socket never stops its actor (no method does): the link need not watch for a stop. */
+  get ownsActor(): boolean {
+    return true;
   }
 
   /** The open socket, until it is detached. */
@@ -156,6 +174,23 @@ class FacadePort implements SocketPort {
   clearData(): void {
     this.#data?.clear();
   }
+
+  emitted(event: ConnectionEmitted): void {
+    (this.#emitted ??= []).push(event);
+  }
+
+  /** What the machine emitted since the last call, in order. */
+  takeEmitted(): ConnectionEmitted[] | undefined {
+    const emitted = this.#emitted;
+    this.#emitted = undefined;
+    return emitted;
+  }
+}
+
+/** The socket whose connection actor has `snapshot`; none for any other actor of its system. */
+function ownerOf(snapshot: unknown): ManagedWebSocket | undefined {
+  const port = (snapshot as Partial<ConnectionSnapshot> | undefined)?.context?.port;
+  return port instanceof FacadePort ? port.owner : undefined;
 }
 
 /** What `onOpen` tells: a connection became open (confirmed). */
@@ -206,7 +241,7 @@ export class ManagedWebSocket<T = unknown> {
     this.#onClosed = init.onClosed;
     this.#dataOptions = init.options;
 
-    const port = new FacadePort();
+    const port = new FacadePort(this);
     this.#port = port;
     // Invalid frames are reported and `lastEventId` kept even with no `onData` listener.
     if (init.options.schema || init.options.eventId) port.data(this.#errorEmitter, init.options);
@@ -242,34 +277,13 @@ export class ManagedWebSocket<T = unknown> {
     // A caller that never awaits must not see an unhandled rejection; awaiting still rejects.
     this.#ready.catch(noop);
 
-    // One listener for everything the machine emits (a listener per type costs a Set each).
-    this.#actor.on("*", (event) => {
-      switch (event.type) {
-        case "established":
-          // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
-          // the server to accept it: flushed into a connection that is refused at once
-          // (4001, 4003, …) they would be lost unreported.
-          this.#flushQueue();
-          this.#settle(this);
-          this.#opens?.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
-          break;
-        case "reconnecting":
-          this.#reconnects?.emit(event.attempt);
-          break;
-        case "error":
-          if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
-          this.#errors?.emit(event.error as Event | Error);
-          break;
-      }
-    });
-    this.#actor.subscribe(
-      (snapshot) => this.#onSnapshot(snapshot),
-      (error) => {
-        // The machine itself failed: report it and end like a closed socket.
-        this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
-        this.#finish(error);
-      },
-    );
+    // A socket in a shared system is heard by the system's one inspection observer.
+    if (inspect) {
+      this.#actor.subscribe(
+        (snapshot) => this.#onSnapshot(snapshot),
+        (error) => this.#fail(error),
+      );
+    }
     this.#unwatchEnvironment = joinEnvironmentWatch(init.runtime, () => this.#actor.send({ type: "connection.wake" }));
     this.#actor.start();
   }
@@ -444,7 +458,34 @@ export class ManagedWebSocket<T = unknown> {
     this.#reject = noop;
   }
 
+  /**
+   * What the machine emitted, heard by the port as it was emitted and told here once the
+   * transition's snapshot is committed, before state listeners hear of it (as `actor.on()`
+   * listeners would be).
+   */
+  #hear(event: ConnectionEmitted): void {
+    switch (event.type) {
+      case "established":
+        // The connection is confirmed (docs/protocol.md §4). Queued messages waited for
+        // the server to accept it: flushed into a connection that is refused at once
+        // (4001, 4003, …) they would be lost unreported.
+        this.#flushQueue();
+        this.#settle(this);
+        this.#opens?.emit({ reconnected: event.reconnected, attempt: event.attempt, downtime: event.downtime });
+        break;
+      case "reconnecting":
+        this.#reconnects?.emit(event.attempt);
+        break;
+      case "error":
+        if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
+        this.#errors?.emit(event.error as Event | Error);
+        break;
+    }
+  }
+
   #onSnapshot(snapshot: ConnectionSnapshot): void {
+    const emitted = this.#port.takeEmitted();
+    if (emitted) for (const event of emitted) this.#hear(event);
     const state = toPublicState(snapshot);
     if (state === this.#lastState) return;
     this.#lastState = state;
@@ -454,8 +495,30 @@ export class ManagedWebSocket<T = unknown> {
   }
 
   #joinSystem(runtime: ManagedWebSocketInit["runtime"]): AnyActorRef {
-    this.#system = joinSharedSystem(runtime);
+    this.#system = joinSharedSystem(runtime, ManagedWebSocket.#observeSystem);
     return this.#system.parent;
+  }
+
+  /**
+   * A shared system's one observer, in place of an observer per socket: a connection
+   * actor's new snapshot (reported right after its own observers were told) goes to its
+   * socket, found through the port in its context; a connection actor that failed reports
+   * its error to its parent, the group's actor.
+   */
+  static #observeSystem(event: InspectionEvent): void {
+    if (event.type === "@xstate.snapshot") {
+      const owner = ownerOf(event.snapshot);
+      if (owner) owner.#onSnapshot(event.snapshot as ConnectionSnapshot);
+    } else if (event.type === "@xstate.event" && event.event.type.startsWith("xstate.error.actor.")) {
+      const owner = ownerOf(event.sourceRef?.getSnapshot());
+      if (owner) owner.#fail((event.event as { error?: unknown }).error);
+    }
+  }
+
+  /** The machine itself failed: report it and end like a closed socket. */
+  #fail(error: unknown): void {
+    this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
+    this.#finish(error);
   }
 
   /** Empties the queue for good, reporting what it held: nothing queued is lost silently. */

@@ -1,5 +1,6 @@
 /** Actor systems shared by a client's sockets that have no `inspect` or `debug` option (both inspect), in small groups. */
-import { type AnyActorRef, createActor, createMachine } from "xstate";
+import { type AnyActorRef, createActor, fromCallback, type InspectionEvent } from "xstate";
+import { noop } from "../machines/connection.utils";
 
 /**
  * Sockets that nobody inspects share actor systems: a system and its scheduler are a large
@@ -9,12 +10,6 @@ import { type AnyActorRef, createActor, createMachine } from "xstate";
  * so one system for thousands of sockets would make every stop cost O(sockets).
  */
 export const SOCKETS_PER_SYSTEM = 32;
-
-/**
- * What a group's parent runs: a machine that does nothing. A machine, not a callback
- * actor, so that the bundle needs none of xstate's other actor kinds.
- */
-const inert = createMachine({});
 
 export interface SharedSystem {
   /** An inert actor whose system the group's sockets join; it ignores their `xstate.done.actor.*` notices. */
@@ -28,8 +23,12 @@ export interface SharedSystem {
 /** The groups of each runtime (one runtime per client). */
 const sharedSystems = new WeakMap<object, SharedSystem[]>();
 
-/** A place in a group with room (a new group when all are full); count it as taken. */
-export function joinSharedSystem(runtime: object): SharedSystem {
+/**
+ * A place in a group with room (a new group when all are full); count it as taken. A new
+ * group's system is inspected by `observe`, once for all its sockets: the same function
+ * for every socket of a runtime.
+ */
+export function joinSharedSystem(runtime: object, observe: (event: InspectionEvent) => void): SharedSystem {
   let groups = sharedSystems.get(runtime);
   if (!groups) {
     groups = [];
@@ -37,7 +36,7 @@ export function joinSharedSystem(runtime: object): SharedSystem {
   }
   let group = groups.find((candidate) => candidate.sockets < SOCKETS_PER_SYSTEM);
   if (!group) {
-    group = { parent: createActor(inert).start(), sockets: 0, groups };
+    group = { parent: createActor(fromCallback(noop), { inspect: observe }).start(), sockets: 0, groups };
     groups.push(group);
   }
   group.sockets += 1;

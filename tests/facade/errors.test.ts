@@ -156,6 +156,37 @@ describe("inspection", () => {
   });
 });
 
+/** A socket whose `onopen` cannot be set: opening it makes the connection actor's transition throw. */
+class BrokenSocket extends FakeWebSocket {
+  static readonly failure = new Error("broken socket");
+  constructor(url: string) {
+    super(url);
+    Object.defineProperty(this, "onopen", {
+      set() {
+        throw BrokenSocket.failure;
+      },
+    });
+  }
+  send(): void {}
+  close(): void {}
+}
+
+describe("a connection machine that fails", () => {
+  it.each([
+    ["in a shared actor system", {}],
+    ["in an inspected socket's own system", { inspect: () => {} }],
+  ])("reports its error on onError, rejects ready with it and ends like a closed socket (%s)", async (_, options) => {
+    bench = createBench({ WebSocket: BrokenSocket as never, heartbeatInterval: 0 });
+    const socket = bench.manager.open(PATH, options);
+    const errors = record(socket.onError);
+    const ready = socket.ready.catch((error: unknown) => error);
+    await bench.advance(10);
+    expect(errors).toEqual([BrokenSocket.failure]);
+    expect(await ready).toBe(BrokenSocket.failure);
+    expect(bench.manager.open(PATH)).not.toBe(socket);
+  });
+});
+
 /** A socket that fails its handshake with an error event exposing the URL, as `ws` does. */
 class LeakyErrorSocket extends FakeWebSocket {
   constructor(url: string) {

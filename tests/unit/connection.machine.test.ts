@@ -3,10 +3,11 @@
  * `connectionMachine.provide(createConnectionImplementations(runtime))`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type AnyActorRef, createActor } from "xstate";
+import { Actor, type AnyActorRef, createActor } from "xstate";
 import { createConnectionImplementations } from "../../machines/connection.actors";
 import { connectionMachine, OPEN_CONFIRMATION_DELAY } from "../../machines/connection.machine";
-import type { ConnectionRuntime, ConnectionSettings } from "../../machines/connection.types";
+import type { ConnectionRuntime, ConnectionSettings, SocketPort } from "../../machines/connection.types";
+import { noop } from "../../machines/connection.utils";
 import { resolveSocketOptions, toConnectionSettings } from "../../src/options";
 import { createModelNetwork, type ModelNetwork } from "../model/kit/model-network";
 
@@ -16,7 +17,7 @@ let network: ModelNetwork;
 /** Actors of the current test, stopped after it whether it passed or not. */
 const started: AnyActorRef[] = [];
 
-function startMachine(runtime: ConnectionRuntime = {}, connectionSettings: ConnectionSettings = settings) {
+function startMachine(runtime: ConnectionRuntime = {}, connectionSettings: ConnectionSettings = settings, port?: SocketPort) {
   const machine = connectionMachine.provide(
     createConnectionImplementations({ WebSocket: network.WebSocket, fetch: network.fetch, ...runtime }),
   );
@@ -27,6 +28,7 @@ function startMachine(runtime: ConnectionRuntime = {}, connectionSettings: Conne
       apiUrl: network.apiUrl,
       wsUrl: network.wsUrl,
       settings: connectionSettings,
+      ...(port ? { port } : {}),
     },
   });
   const emitted: string[] = [];
@@ -168,5 +170,34 @@ describe("the connection machine without the facade", () => {
     actor.stop();
     expect(network.sockets[0]!.clientClose).toMatchObject({ code: 1000 });
     expect(network.liveSockets()).toEqual([]);
+  });
+
+  it("tells its port what it emits as the emitting action runs, before `actor.on` listeners hear it", async () => {
+    const heard: string[] = [];
+    const port: SocketPort = { opened: noop, message: noop, detached: noop, emitted: (event) => heard.push(`port ${event.type}`) };
+    const { actor } = startMachine({}, settings, port);
+    actor.on("*", (event) => heard.push(`on ${event.type}`));
+    await openSocket();
+    await vi.advanceTimersByTimeAsync(OPEN_CONFIRMATION_DELAY);
+    expect(heard).toEqual(["port established", "on established"]);
+    network.close(4003);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(heard.slice(2)).toEqual(["port error", "on error"]);
+  });
+
+  it("watches its actor for a stop only when the port's owner does not own the actor", async () => {
+    // The link follows its actor from the first step on, which runs as the actor starts.
+    const watched = async (port?: SocketPort) => {
+      const subscribe = vi.spyOn(Actor.prototype, "subscribe");
+      try {
+        const { actor } = startMachine({}, settings, port);
+        await openSocket();
+        return subscribe.mock.contexts.filter((self) => self === actor).length;
+      } finally {
+        subscribe.mockRestore();
+      }
+    };
+    expect(await watched()).toBe(1);
+    expect(await watched({ opened: noop, message: noop, detached: noop, ownsActor: true })).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { createActor, fromCallback, type InspectionEvent } from "xstate";
+import { noop } from "../../machines/connection.utils";
 import { joinSharedSystem, leaveSharedSystem, type SharedSystem, SOCKETS_PER_SYSTEM } from "../../src/shared-systems";
 
 function join(runtime: object, count: number): SharedSystem[] {
-  return Array.from({ length: count }, () => joinSharedSystem(runtime));
+  return Array.from({ length: count }, () => joinSharedSystem(runtime, noop));
 }
 
 describe("shared actor systems", () => {
@@ -22,9 +24,9 @@ describe("shared actor systems", () => {
     for (const place of places.slice(0, SOCKETS_PER_SYSTEM)) leaveSharedSystem(place);
     expect(first.sockets).toBe(0);
     expect(third.groups).toEqual([second, third]);
-    expect(joinSharedSystem(runtime)).toBe(third);
+    expect(joinSharedSystem(runtime, noop)).toBe(third);
     leaveSharedSystem(places[SOCKETS_PER_SYSTEM]!);
-    expect(joinSharedSystem(runtime)).toBe(second);
+    expect(joinSharedSystem(runtime, noop)).toBe(second);
   });
 
   it("keeps the last group of a runtime when it empties, and reuses it", () => {
@@ -32,13 +34,23 @@ describe("shared actor systems", () => {
     const places = join(runtime, 3);
     for (const place of places) leaveSharedSystem(place);
     expect(places[0]!.groups).toHaveLength(1);
-    expect(joinSharedSystem(runtime)).toBe(places[0]);
+    expect(joinSharedSystem(runtime, noop)).toBe(places[0]);
   });
 
   it("never puts sockets of two runtimes (two clients) in one group", () => {
-    const a = joinSharedSystem({});
-    const b = joinSharedSystem({});
+    const a = joinSharedSystem({}, noop);
+    const b = joinSharedSystem({}, noop);
     expect(a).not.toBe(b);
     expect(a.parent.system).not.toBe(b.parent.system);
+  });
+
+  it("inspects a group's system with one observer, however many sockets join it", () => {
+    const events: InspectionEvent[] = [];
+    const runtime = {};
+    const group = joinSharedSystem(runtime, (event) => events.push(event));
+    for (let i = 0; i < 4; i += 1) expect(joinSharedSystem(runtime, (event) => events.push(event))).toBe(group);
+    events.length = 0;
+    const member = createActor(fromCallback(noop), { parent: group.parent }).start();
+    expect(events.filter((event) => event.type === "@xstate.snapshot" && event.actorRef === member)).toHaveLength(1);
   });
 });
