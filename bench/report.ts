@@ -52,7 +52,7 @@ const METRICS: readonly Metric[] = [
   {
     id: "memory",
     scenario: (p) =>
-      `3. memory per idle connection (${count(p.idleConnections)} open, read ${p.idleSettle / 1000} s later, heap + external after GC)`,
+      `3. memory per idle connection (${count(p.idleConnections)} open, read ${p.idleSettle / 1000} s later, heap + external after GC; each client in a process of its own, after a warm-up batch)`,
     format: kib,
     ratio: "costlier",
   },

@@ -31,8 +31,9 @@ import { type BenchServer, pinSelf, type Pinning, runChild, startServer } from "
 import { BUDGETS, budgetList, checkBudgets, informationLines, Measurements, resultsTable, type Round, scaleTable } from "./report";
 import { machineLines, RESULTS_PATH, writeSection } from "./results";
 import type { ScaleResult } from "./scale";
-import { type Burst, halfOpen, idleMemory, inbound, outbound, type Plan, reconnectLatencies } from "./scenarios";
-import { median, percentile } from "./stats";
+import type { IdleMemoryResult } from "./idle-memory";
+import { type Burst, halfOpen, inbound, outbound, type Plan, reconnectLatencies } from "./scenarios";
+import { median, percentile, waitUntil } from "./stats";
 
 const SCENARIOS = ["inbound", "outbound", "memory", "reconnect", "half-open", "bundle", "scale"] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -65,6 +66,8 @@ const BREAKDOWN = { full: { sockets: 1000, settleMs: 5000 }, quick: { sockets: 2
 const TYPED_MESSAGES: readonly SockstateVariant[] = ["sockstate, onData", "sockstate, onData + schema"];
 const RECONNECT_VARIANTS: readonly SockstateVariant[] = ["sockstate, HTTP ticket", "sockstate, silent server"];
 const HALF_OPEN_VARIANTS: readonly SockstateVariant[] = ["sockstate, silent server"];
+/** One client's warm-up batch and idle connections, opened, read and closed. */
+const IDLE_MEMORY_TIMEOUT = 120_000;
 /** Two openings of up to 310 s each (bench/scale.ts), the idle window and the closes. */
 const SCALE_TIMEOUT = 900_000;
 
@@ -114,8 +117,10 @@ function rotated(names: readonly ClientName[], round: number): ClientName[] {
   return [...names.slice(shift), ...names.slice(0, shift)];
 }
 
-/** What a round runs beyond the four clients. */
+/** What a round runs beyond the four clients, and how. */
 interface Extras {
+  /** The core the client side runs on, also for the processes it starts. */
+  pinning: Pinning;
   /** The typed-message rows, when this sockstate has `onData`. */
   typedMessages: readonly SockstateVariant[];
 }
@@ -143,7 +148,7 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   if (only.has("outbound")) await throughput("outbound", outbound, order);
   if (only.has("memory")) {
     for (const name of order) {
-      const { bytes, codeBytes } = await idleMemory(createBenchClient(name, server), server, plan);
+      const { bytes, codeBytes } = await idleMemoryApart(server, plan, name, extras.pinning);
       put("memory", name, bytes);
       put("memory-code", name, codeBytes);
     }
@@ -169,6 +174,17 @@ function describeRound(round: Round): string {
   return [...round]
     .map(([metric, byClient]) => `${metric} ${[...byClient].map(([client, value]) => `${client}=${value === null ? "never" : value.toFixed(1)}`).join(" ")}`)
     .join(" | ");
+}
+
+/**
+ * The memory scenario for one client in a process of its own (bench/idle-memory.ts), so
+ * that no earlier scenario's leftovers are counted; then the server drains its connections.
+ */
+async function idleMemoryApart(server: BenchServer, plan: Plan, name: ClientName, pinning: Pinning): Promise<IdleMemoryResult> {
+  const args = [server.apiUrl, name, String(plan.idleConnections), String(plan.openBatch), String(plan.idleSettle)];
+  const result = await runChild<IdleMemoryResult>("idle-memory.ts", "idle-memory", args, pinning, IDLE_MEMORY_TIMEOUT);
+  await waitUntil(async () => (await server.connections()) === 0, IDLE_MEMORY_TIMEOUT, "server connections to drain", 20);
+  return result;
 }
 
 async function runScale(server: BenchServer, pinning: Pinning, quick: boolean): Promise<ScaleResult> {
@@ -212,7 +228,7 @@ async function main(): Promise<number> {
       const warmUp = index === 0;
       const round = warmUp ? new Map() : measurements.startRound();
       const roundStart = performance.now();
-      await runRound(server, plan, options.only, round, index, { typedMessages });
+      await runRound(server, plan, options.only, round, index, { typedMessages, pinning });
       log(`${warmUp ? "warm-up" : `round ${index}/${options.rounds}`} (${Math.round(performance.now() - roundStart)} ms): ${describeRound(round)}`);
     }
 
