@@ -111,13 +111,15 @@ export function tokenTimedOut(timeout: number, path?: string): TicketError {
  * Rejects with an error whose message names the params function and the path: it threw
  * or rejected (`cause` the thrown value), or returned unusable parameters.
  */
-export async function resolveParams(input: ParamsInput): Promise<QueryParams> {
+export async function resolveParams(input: ParamsInput, signal?: AbortSignal): Promise<QueryParams> {
   const label = `the params function for ${input.path}`;
   let params: unknown;
   try {
     // Frames still being validated may move lastEventId: wait for them, or the server
     // would be asked again for a frame that is about to be delivered.
     const lastEventId = input.port?.settledEventId ? await input.port.settledEventId() : input.lastEventId;
+    // The attempt may have been abandoned (close(), connectTimeout) meanwhile: not called then.
+    signal?.throwIfAborted();
     params = await input.params({ attempt: input.attempt, lastEventId });
   } catch (cause) {
     throw new Error(`${label} failed: ${message(cause)}`, { cause });
@@ -133,7 +135,8 @@ export function paramsTimedOut(timeout: number, path: string): Error {
 }
 
 /** What the step actions read of xstate's action arguments. */
-interface StepArgs {
+export interface StepArgs {
+  /** The connection's context. */
   context: ConnectionContext;
   /** The connection actor. */
   self: SocketLinkOwner;
@@ -156,7 +159,7 @@ export function computeParams({ context, self }: StepArgs): void {
     path: context.path,
     port: context.port,
   };
-  context.link.runStep(self, context.port, () => resolveParams(input), paramsComputed, paramsFailed);
+  context.link.runStep(self, context.port, (signal) => resolveParams(input, signal), paramsComputed, paramsFailed);
 }
 
 /**

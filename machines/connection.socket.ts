@@ -161,10 +161,15 @@ export class SocketLink implements SocketTransport, ClockListener {
     const report = (event: ParamsEvent | TicketEvent) => {
       if (this.#step === step) owner.send(event);
     };
-    work(step.signal, report).then(
-      (value) => report(done(value)),
-      (error) => report(failed(error)),
-    );
+    // Started once the transition that entered the step is over and its listeners were
+    // told (`onReconnecting` before `getAuthToken`), as an invoked actor would start.
+    queueMicrotask(() => {
+      if (this.#step !== step) return;
+      work(step.signal, report).then(
+        (value) => report(done(value)),
+        (error) => report(failed(error)),
+      );
+    });
   }
 
   /** `abortStep`, as `params` or `ticket` is left: the pending step is aborted and what it reports dropped. */
@@ -283,6 +288,26 @@ export class SocketLink implements SocketTransport, ClockListener {
   complete(): void {
     this.abortStep();
     this.release();
+  }
+
+  /**
+   * The connection actor failed (an action threw): let go as on a stop. Watching the actor
+   * must not change how its error is reported: xstate counts an observer with `error` as
+   * handling it, so when this watch is the actor's only observer and nothing above it
+   * hears of it, the error is reported as unhandled here, as xstate would have done.
+   */
+  error(error: unknown): void {
+    try {
+      this.complete();
+    } catch {
+      // The socket that broke the machine may break again as it is let go; it is gone either way.
+    }
+    const actor = this.#owner as { observers?: { size: number }; _parent?: unknown } | undefined;
+    if (actor && !actor._parent && actor.observers?.size === 1) {
+      setTimeout(() => {
+        throw error;
+      });
+    }
   }
 
   /** From the ticker while the socket is open: a jump beyond `LATE_TIMER_TOLERANCE` is reported as `clock.jumped`. */

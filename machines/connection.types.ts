@@ -325,11 +325,13 @@ export interface SocketPort {
   /**
    * What the machine emits, told as the emitting action runs: before the transition's
    * snapshot is committed and before `actor.on()` listeners hear it (they hear it after).
+   * Heard only by the port given as the machine's input (`ConnectionInput.port`).
    */
   emitted?(event: ConnectionEmitted): void;
   /**
-   * `true` when the port's owner never stops the actor: it ends only by reaching `closed`,
-   * whose way out lets go of the socket, so the socket link need not watch for a stop.
+   * `true` when the port's owner never stops the actor and lets go of the socket link
+   * itself (`SocketLink.complete()`) should the actor fail: the link need not watch the
+   * actor for a stop. Heard only on the port given as the machine's input.
    */
   readonly ownsActor?: boolean;
 }

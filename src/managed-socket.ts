@@ -9,6 +9,7 @@ import { connectionMachine } from "../machines/connection.machine";
 import { noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
+  ConnectionContext,
   ConnectionEmitted,
   ConnectionRuntime,
   SendData,
@@ -506,19 +507,32 @@ export class ManagedWebSocket<T = unknown> {
    * its error to its parent, the group's actor.
    */
   static #observeSystem(event: InspectionEvent): void {
-    if (event.type === "@xstate.snapshot") {
-      const owner = ownerOf(event.snapshot);
-      if (owner) owner.#onSnapshot(event.snapshot as ConnectionSnapshot);
-    } else if (event.type === "@xstate.event" && event.event.type.startsWith("xstate.error.actor.")) {
-      const owner = ownerOf(event.sourceRef?.getSnapshot());
-      if (owner) owner.#fail((event.event as { error?: unknown }).error);
+    // xstate calls inspection observers unguarded: a throw here would leave the actor stuck.
+    try {
+      if (event.type === "@xstate.snapshot") {
+        const owner = ownerOf(event.snapshot);
+        if (owner) owner.#onSnapshot(event.snapshot as ConnectionSnapshot);
+      } else if (event.type === "@xstate.event" && event.event.type.startsWith("xstate.error.actor.")) {
+        const owner = ownerOf(event.sourceRef?.getSnapshot());
+        if (owner) owner.#fail((event.event as { error?: unknown }).error);
+      }
+    } catch (error) {
+      reportListenerError(error);
     }
   }
 
-  /** The machine itself failed: report it and end like a closed socket. */
+  /**
+   * The machine itself failed: let go of its socket and any pending step (a failed actor
+   * runs no exit actions), report the error and end like a closed socket.
+   */
   #fail(error: unknown): void {
     this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
     this.#finish(error);
+    try {
+      (this.#actor.getSnapshot().context as ConnectionContext | undefined)?.link?.complete();
+    } catch {
+      // The socket that broke the machine may break again as it is let go; it is gone either way.
+    }
   }
 
   /** Empties the queue for good, reporting what it held: nothing queued is lost silently. */

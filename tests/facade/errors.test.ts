@@ -7,6 +7,7 @@ import {
   SocketClosedError,
   TicketError,
 } from "../../src/index";
+import { PING_FRAME } from "../../machines/protocol";
 import { FakeWebSocket } from "../support/fake-socket";
 import { type Bench, createBench, record } from "../support/mock-harness";
 
@@ -200,3 +201,65 @@ class LeakyErrorSocket extends FakeWebSocket {
   send(): void {}
   close(): void {}
 }
+
+/** Opens, greets, and breaks the connection actor on its first heartbeat ping. */
+class PingBreaksSocket extends FakeWebSocket {
+  static readonly failure = new Error("ping broke");
+  static latest: PingBreaksSocket | undefined;
+  closed = false;
+  constructor(url: string) {
+    super(url);
+    PingBreaksSocket.latest = this;
+    setTimeout(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+      this.onmessage?.({ data: "hello" });
+    }, 1);
+  }
+  send(data: unknown): void {
+    if (data === PING_FRAME) throw PingBreaksSocket.failure;
+  }
+  close(): void {
+    this.closed = true;
+    this.readyState = 3;
+  }
+}
+
+describe("a connection machine that fails while open", () => {
+  it("lets go of its socket: closed, no more frames delivered, no clock ticker left running", async () => {
+    bench = createBench({ WebSocket: PingBreaksSocket as never, heartbeatInterval: 1000, heartbeatTimeout: 1000 });
+    const socket = bench.manager.open(PATH);
+    const errors = record(socket.onError);
+    const messages = record(socket.onMessage);
+    await bench.advance(10);
+    expect(socket.state).toBe("open");
+    await bench.advance(1000);
+    expect(errors).toEqual([PingBreaksSocket.failure]);
+    expect(socket.state).toBe("closed");
+    const ws = PingBreaksSocket.latest!;
+    expect(ws.closed).toBe(true);
+    expect(ws.onmessage).toBeNull();
+    expect(messages).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("an attempt's token provider", () => {
+  it("is called once the attempt was announced: after onReconnecting, with the socket reconnecting", async () => {
+    const heard: string[] = [];
+    let socket: { state: string } | undefined;
+    bench = createBench({
+      heartbeatInterval: 0,
+      getAuthToken: () => {
+        heard.push(`token while ${socket?.state}`);
+        return "t";
+      },
+    });
+    socket = await bench.connect(PATH);
+    (socket as ReturnType<Bench["manager"]["open"]>).onReconnecting.subscribe((attempt) => heard.push(`onReconnecting ${attempt}`));
+    heard.length = 0;
+    bench.dropAll(4001);
+    await bench.advance(10);
+    expect(heard.slice(0, 2)).toEqual(["onReconnecting 1", "token while reconnecting"]);
+  });
+});

@@ -49,6 +49,36 @@ async function openSocket(): Promise<void> {
   await vi.advanceTimersByTimeAsync(0); // it opens
 }
 
+/** A socket whose `onopen` cannot be set: opening it makes the connection actor's transition throw. */
+class BrokenSocket {
+  static readonly failure = new Error("broken socket");
+  readyState = 0;
+  onmessage = null;
+  onclose = null;
+  onerror = null;
+  set onopen(_: unknown) {
+    throw BrokenSocket.failure;
+  }
+  send(): void {}
+  close(): void {}
+}
+
+/** Starts a machine whose socket breaks it, lets it fail, and returns what was thrown as uncaught meanwhile. */
+async function failMachine(observe?: (actor: AnyActorRef) => void): Promise<unknown> {
+  const { actor } = startMachine({ WebSocket: BrokenSocket as never });
+  observe?.(actor);
+  await vi.advanceTimersByTimeAsync(0);
+  network.answerTicket(200);
+  let uncaught: unknown;
+  try {
+    await vi.advanceTimersByTimeAsync(10);
+  } catch (error) {
+    uncaught = error;
+  }
+  expect(actor.getSnapshot().status).toBe("error");
+  return uncaught;
+}
+
 describe("the connection machine without the facade", () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -183,6 +213,15 @@ describe("the connection machine without the facade", () => {
     network.close(4003);
     await vi.advanceTimersByTimeAsync(0);
     expect(heard.slice(2)).toEqual(["port error", "on error"]);
+  });
+
+  it("watching its actor for a stop leaves how a failure is reported as it was", async () => {
+    // Handled by the application: reported once, to its observer, and never as uncaught.
+    const heard: unknown[] = [];
+    expect(await failMachine((actor) => actor.subscribe({ error: (error) => heard.push(error) }))).toBeUndefined();
+    expect(heard).toEqual([BrokenSocket.failure]);
+    // Handled by nobody: still reported as unhandled, as xstate does for an actor nobody watches.
+    expect(await failMachine()).toBe(BrokenSocket.failure);
   });
 
   it("watches its actor for a stop only when the port's owner does not own the actor", async () => {
