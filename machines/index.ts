@@ -9,6 +9,7 @@
 export { connectionMachine, OPEN_CONFIRMATION_DELAY } from "./connection.machine";
 export type { ConnectionMachine } from "./connection.machine";
 export { createConnectionImplementations, requestTicket } from "./connection.actors";
+export type { StepArgs } from "./connection.actors";
 export { CLOCK_CHECK_INTERVAL, createClockWatch, LATE_TIMER_TOLERANCE, SocketLink } from "./connection.socket";
 export type { ClockListener, ClockTicker, ClockWatch, OpenSocketArgs, SocketEnvironment, SocketLinkOwner } from "./connection.socket";
 export { toPublicAttempt, toPublicState } from "./connection.public";
