@@ -12,8 +12,9 @@
 import { getHeapSnapshot } from "node:v8";
 import { type BenchServer, reportToParent } from "./processes";
 import { type BenchSocket, type ClientName, createBenchClient } from "./clients";
-import { collectedMemory, deferred, sleep, withTimeout } from "./stats";
+import { collectedMemory, sleep } from "./stats";
 import { groupOf } from "./heap-groups";
+import { openIdle } from "./scenarios";
 
 /** Count and self bytes per group of heap nodes. */
 export type Census = Record<string, { count: number; bytes: number }>;
@@ -61,20 +62,8 @@ async function census(): Promise<Census> {
 }
 
 /** Opens `count` connections at once; resolves once all are open. */
-async function openAll(name: ClientName, server: BenchServer, count: number, tag: string): Promise<BenchSocket[]> {
-  const client = createBenchClient(name, server);
-  const allOpen = deferred();
-  let opened = 0;
-  const sockets = Array.from({ length: count }, (_, i) =>
-    client.connect(`census/${tag}/${i}`, {
-      message: () => {},
-      open: () => {
-        if (++opened === count) allOpen.resolve();
-      },
-    }),
-  );
-  await withTimeout(allOpen.promise, OPEN_TIMEOUT, `census: open ${count} ${name} connections`);
-  return sockets;
+function openAll(name: ClientName, server: BenchServer, count: number, tag: string): Promise<BenchSocket[]> {
+  return openIdle(createBenchClient(name, server), count, `census/${tag}`, OPEN_TIMEOUT);
 }
 
 async function main(): Promise<CensusResult> {

@@ -17,8 +17,9 @@
 import { getHeapSnapshot } from "node:v8";
 import { type BenchSocket, type ClientName, createBenchClient } from "./clients";
 import { groupOf } from "./heap-groups";
+import { openIdle } from "./scenarios";
 import { startServer } from "./processes";
-import { deferred, sleep } from "./stats";
+import { sleep } from "./stats";
 
 interface Snapshot {
   nodeFields: string[];
@@ -55,19 +56,8 @@ const depth = env("DEPTH", 12);
 const server = await startServer({ enabled: false, note: "", clientCore: 0, serverCore: 1 });
 const client = createBenchClient((process.env.CLIENT ?? "sockstate") as ClientName, server, process.env.LOCAL ? { ticket: "local" } : {});
 
-async function openAll(n: number, tag: string): Promise<BenchSocket[]> {
-  const allOpen = deferred();
-  let opened = 0;
-  const sockets = Array.from({ length: n }, (_, i) =>
-    client.connect(`retainers/${tag}/${i}`, {
-      message: () => {},
-      open: () => {
-        if (++opened === n) allOpen.resolve();
-      },
-    }),
-  );
-  await allOpen.promise;
-  return sockets;
+function openAll(n: number, tag: string): Promise<BenchSocket[]> {
+  return openIdle(client, n, `retainers/${tag}`, 60_000);
 }
 
 // A warm-up batch first, so that lazy initialisation is not counted.

@@ -63,6 +63,22 @@ async function openOne(client: BenchClient, path: string, message: (data: string
   return socket;
 }
 
+/** Opens `count` idle connections of `client` at once, under paths `${prefix}/${i}`; resolves with them once all are open. */
+export async function openIdle(client: BenchClient, count: number, prefix: string, timeoutMs: number): Promise<BenchSocket[]> {
+  const allOpen = deferred();
+  let opened = 0;
+  const sockets = Array.from({ length: count }, (_, i) =>
+    client.connect(`${prefix}/${i}`, {
+      message: () => {},
+      open: () => {
+        if (++opened === count) allOpen.resolve();
+      },
+    }),
+  );
+  await withTimeout(allOpen.promise, timeoutMs, `${client.name}: open ${count} connections under ${prefix}`);
+  return sockets;
+}
+
 /** One burst: wall-clock ms, and CPU ms of this process (all threads) over the same span. */
 export interface Burst {
   ms: number;
