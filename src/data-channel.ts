@@ -108,7 +108,7 @@ export class DataChannel implements Emitter<unknown> {
   readonly #errors: EventEmitter<Event | Error>;
   readonly #schema: StandardSchemaV1 | undefined;
   readonly #eventId: EventIdSelector<any> | undefined;
-  /** Frames whose outcome is not delivered yet, oldest first: the first one is still being validated. */
+  /** Frames from the first one still being validated on, oldest first; empty while all is synchronous. */
   #pending: Slot[] = [];
   /** Resolved once `#pending` is empty: every frame received so far has been delivered or refused. */
   #drained: Array<() => void> = [];
@@ -178,36 +178,34 @@ export class DataChannel implements Emitter<unknown> {
   readonly #onFrame = (event: MessageEvent): void => {
     const text: unknown = event.data;
     if (typeof text !== "string") return; // binary frames are not data for onData
-    // Every frame takes its place in line, so an outcome known at once still waits for
-    // the frames before it that are being validated asynchronously.
-    const slot: Slot = { done: false, value: undefined, event, error: undefined };
-    this.#pending.push(slot);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      slot.error = new MessageValidationError(`frame is not JSON: ${messageOf(error)}`, [{ message: `not JSON: ${messageOf(error)}` }], text, { cause: error });
-      this.#complete(slot);
+      const message = messageOf(error);
+      this.#known(undefined, new MessageValidationError(`frame is not JSON: ${message}`, [{ message: `not JSON: ${message}` }], text, { cause: error }), event);
       return;
     }
     const schema = this.#schema;
     if (schema === undefined) {
-      slot.value = parsed;
-      this.#complete(slot);
+      this.#known(parsed, undefined, event);
       return;
     }
     let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>;
     try {
       result = schema["~standard"].validate(parsed);
     } catch (error) {
-      this.#fail(slot, "threw", error, text);
+      this.#known(undefined, validatorFailed("threw", error, text), event);
       return;
     }
     if (!isPromiseLike(result)) {
-      this.#settle(slot, result, text);
+      const failure = failureOf(result, text);
+      this.#known(failure ? undefined : (result as StandardSchemaV1.SuccessResult<unknown>).value, failure, event);
       return;
     }
-    // Asynchronous: the frames behind it wait, but not forever.
+    // Asynchronous: this frame holds its place in line, and the frames behind it wait, but not forever.
+    const slot: Slot = { done: false, value: undefined, event, error: undefined };
+    this.#pending.push(slot);
     const timeout = this.#validationTimeout;
     slot.timer = setTimeout(() => this.#fail(slot, "did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text), timeout);
     Promise.resolve(result).then(
@@ -215,6 +213,16 @@ export class DataChannel implements Emitter<unknown> {
       (error: unknown) => this.#fail(slot, "rejected", error, text),
     );
   };
+
+  /**
+   * An outcome known at once: delivered (or refused) now, unless earlier frames are still
+   * being validated; then it waits its turn behind them. No allocation on the usual path.
+   */
+  #known(value: unknown, error: MessageValidationError | undefined, event: MessageEvent): void {
+    if (this.#pending.length > 0) this.#pending.push({ done: true, value, event, error });
+    else if (error) this.#errors.emit(error);
+    else this.#deliver(value, event);
+  }
 
   /** Records a validation result, unless the frame timed out or the socket was destroyed. */
   #settle(slot: Slot, result: unknown, text: string): void {
@@ -245,6 +253,7 @@ export class DataChannel implements Emitter<unknown> {
   }
 
   #drain(): void {
+    if (this.#drained.length === 0) return;
     const waiting = this.#drained;
     this.#drained = [];
     for (const resolve of waiting) resolve();
