@@ -287,7 +287,11 @@ export class SocketLink implements SocketTransport, ClockListener {
    */
   complete(): void {
     this.abortStep();
-    this.release();
+    try {
+      this.release();
+    } catch {
+      // A socket that broke the machine (after a failure) may break again as it is let go; it is gone either way.
+    }
   }
 
   /**
@@ -297,11 +301,7 @@ export class SocketLink implements SocketTransport, ClockListener {
    * hears of it, the error is reported as unhandled here, as xstate would have done.
    */
   error(error: unknown): void {
-    try {
-      this.complete();
-    } catch {
-      // The socket that broke the machine may break again as it is let go; it is gone either way.
-    }
+    this.complete();
     const actor = this.#owner as { observers?: { size: number }; _parent?: unknown } | undefined;
     if (actor && !actor._parent && actor.observers?.size === 1) {
       setTimeout(() => {

@@ -444,7 +444,7 @@ export class ManagedWebSocket<T = unknown> {
         transport.send(next);
       } catch (error) {
         // Keep it queued for the next connection rather than lose it.
-        this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
+        this.#reportError(error);
         return;
       }
       this.#queue.shift();
@@ -526,13 +526,13 @@ export class ManagedWebSocket<T = unknown> {
    * runs no exit actions), report the error and end like a closed socket.
    */
   #fail(error: unknown): void {
-    this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
+    this.#reportError(error);
     this.#finish(error);
-    try {
-      (this.#actor.getSnapshot().context as ConnectionContext | undefined)?.link?.complete();
-    } catch {
-      // The socket that broke the machine may break again as it is let go; it is gone either way.
-    }
+    (this.#actor.getSnapshot().context as ConnectionContext | undefined)?.link?.complete();
+  }
+
+  #reportError(error: unknown): void {
+    this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
   }
 
   /** Empties the queue for good, reporting what it held: nothing queued is lost silently. */
