@@ -11,13 +11,14 @@ export interface SocketStateResult {
   reconnectAttempt: number;
 }
 
-const ignore = (): (() => void) => () => {};
+/** A `subscribe` for `useSyncExternalStore` when there is nothing to hear. */
+export const noSubscription = (): (() => void) => () => {};
 
 /** `useSocketState` with the state to show while there is no socket (`closed` when disabled). */
 export function useStateOf(socket: ManagedWebSocket | undefined, absent: WebSocketState): SocketStateResult {
   const subscribe = useCallback(
     (onChange: () => void) => {
-      if (socket === undefined) return ignore();
+      if (socket === undefined) return noSubscription();
       const offState = socket.onStateChange.subscribe(onChange);
       const offReconnect = socket.onReconnecting.subscribe(onChange);
       return () => {

@@ -7,7 +7,7 @@ import type { DataOf } from "../data-channel";
 import type { SocketOptions } from "../options";
 import { useSockstateClient } from "./provider";
 import { acquireSocket, type Lease } from "./registry";
-import { useStateOf } from "./use-socket-state";
+import { noSubscription, useStateOf } from "./use-socket-state";
 
 /**
  * Listeners of this component. They may be new functions on every render: the latest
@@ -70,8 +70,6 @@ function socketOptionsOf(latest: LatestOptions): SocketOptions {
   }
   return options as SocketOptions;
 }
-
-const noSubscription = (): (() => void) => () => {};
 
 /** The lease this component holds, and for which manager and key it was taken. */
 interface Held {
