@@ -5,9 +5,12 @@
  *     sockstate sockets minus one of N raw `ws` sockets, each in a fresh process, divided by N.
  * (b) Per-module bundle bytes of the main entry (esbuild's metafile: minified bytes each
  *     input file puts into the output), xstate external and xstate included, with the gzip
- *     of the whole; and the React entry's own code when it exists.
+ *     of the whole; and the React entry's own code when it exists; then the floors of
+ *     bench/bundle-floor.ts.
  */
 import { type BundleSize, sockstateBundles } from "./bundle";
+import { bundleFloor } from "./bundle-floor";
+import { floorLines } from "./report";
 import type { Census, CensusResult } from "./heap-census";
 import { type Pinning, runChild } from "./processes";
 import { kib } from "./stats";
@@ -81,7 +84,7 @@ export async function breakdown(apiUrl: string, size: BreakdownSize, pinning: Pi
   log(`breakdown: heap census of ${size.sockets} sockstate sockets…`);
   const sockstate = await censusOf("sockstate", apiUrl, size, pinning);
   log("breakdown: bundles…");
-  const bundles = await sockstateBundles();
+  const [bundles, floor] = await Promise.all([sockstateBundles(), bundleFloor()]);
   return [
     "#### (a) Heap per idle socket by constructor (sockstate minus raw ws)",
     "",
@@ -90,5 +93,9 @@ export async function breakdown(apiUrl: string, size: BreakdownSize, pinning: Pi
     "#### (b) Bundle bytes by module (esbuild metafile, main entry)",
     "",
     ...bundles.flatMap((bundle) => [bundleTable(bundle), ""]),
+    "What the main entry cannot shed (bench/bundle-floor.ts):",
+    "",
+    ...floorLines(floor),
+    "",
   ].join("\n");
 }

@@ -4,6 +4,7 @@
  * budgets `--check` holds sockstate to.
  */
 import { type BundleSize, SOCKSTATE_OWN_CODE, SOCKSTATE_WITH_XSTATE } from "./bundle";
+import type { BundleFloor } from "./bundle-floor";
 import { CLIENT_NAMES, type ClientName, RAW_WS_WEBSOCKET_API, SOCKSTATE_VARIANTS, type SockstateVariant } from "./clients";
 import type { ScaleResult } from "./scale";
 import type { Plan } from "./scenarios";
@@ -270,6 +271,16 @@ export function informationLines(measurements: Measurements): string[] {
   const silent = measurements.values("half-open-reopened", "sockstate, silent server").filter((value): value is number => value !== null);
   if (silent.length > 0) lines.push(`- half-open, sockstate, silent server: open again after ${ms(median(silent))} (median)`);
   return lines;
+}
+
+/** What the bundle budgets are up against: xstate's share, and own code's floors. */
+export function floorLines(floor: BundleFloor): string[] {
+  const leftForOwnCode = Math.min(BUDGETS.withXstateKib * 1024 - floor.xstateAlone, BUDGETS.ownCodeKib * 1024);
+  return [
+    `- bundle floor, xstate: what the main entry imports from it (${floor.xstateImports.join(", ")}), bundled alone: ${kib(floor.xstateAlone)} gzip`,
+    `- bundle floor, own code: ${kib(floor.ownCode)} gzip as shipped; ${kib(floor.ownCodeWithoutSentences)} with every message and state description emptied; ${kib(floor.ownCodeWithoutStrings)} with every string emptied, event and state names included`,
+    `- the two bundle budgets together leave own code ${kib(leftForOwnCode)} gzip beside xstate`,
+  ];
 }
 
 /** The budgets as a short list, printed after every run (`--check` also exits 1 on a miss). */

@@ -28,7 +28,8 @@ import { breakdown } from "./breakdown";
 import { bundleSizes, type BundleSize } from "./bundle";
 import { CLIENT_NAMES, type ClientName, createBenchClient, RAW_WS_WEBSOCKET_API, type SockstateVariant } from "./clients";
 import { type BenchServer, pinSelf, type Pinning, runChild, startServer } from "./processes";
-import { BUDGETS, budgetList, checkBudgets, informationLines, Measurements, resultsTable, type Round, scaleTable } from "./report";
+import { type BundleFloor, bundleFloor } from "./bundle-floor";
+import { BUDGETS, budgetList, checkBudgets, floorLines, informationLines, Measurements, resultsTable, type Round, scaleTable } from "./report";
 import { machineLines, RESULTS_PATH, writeSection } from "./results";
 import type { ScaleResult } from "./scale";
 import type { IdleMemoryResult } from "./idle-memory";
@@ -233,7 +234,8 @@ async function main(): Promise<number> {
     }
 
     let bundles: BundleSize[] = [];
-    if (options.only.has("bundle")) bundles = await bundleSizes();
+    let floor: BundleFloor | undefined;
+    if (options.only.has("bundle")) [bundles, floor] = await Promise.all([bundleSizes(), bundleFloor()]);
 
     const scaleCount = options.quick ? SCALE.quick.count : SCALE.full.count;
     let scale: ScaleResult | undefined;
@@ -249,7 +251,7 @@ async function main(): Promise<number> {
     const budgets = checkBudgets(measurements, bundles, plan, { planned: scaleCount, result: scale }).filter((budget) =>
       options.only.has(budget.scenario),
     );
-    const information = informationLines(measurements);
+    const information = [...informationLines(measurements), ...(floor ? floorLines(floor) : [])];
     const report = [
       `## Latest run (${options.quick ? "--quick" : "full"}, ${options.rounds} measured rounds after a warm-up)`,
       "",
