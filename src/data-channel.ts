@@ -105,7 +105,7 @@ interface Slot {
 export class DataChannel implements Emitter<unknown> {
   readonly #values = new EventEmitter<unknown>();
   readonly #messages: Emitter<MessageEvent>;
-  readonly #errors: EventEmitter<Event | Error>;
+  readonly #reportError: (error: Error) => void;
   readonly #schema: StandardSchemaV1 | undefined;
   readonly #eventId: EventIdSelector<any> | undefined;
   /** Frames from the first one still being validated on, oldest first; empty while all is synchronous. */
@@ -116,9 +116,10 @@ export class DataChannel implements Emitter<unknown> {
   #stopListening: (() => void) | undefined = undefined;
   #lastEventId: string | undefined = undefined;
 
-  constructor(messages: Emitter<MessageEvent>, errors: EventEmitter<Event | Error>, options: DataOptions) {
+  /** `reportError` is the socket's way to `onError` (and to `debug`). */
+  constructor(messages: Emitter<MessageEvent>, reportError: (error: Error) => void, options: DataOptions) {
     this.#messages = messages;
-    this.#errors = errors;
+    this.#reportError = reportError;
     this.#schema = options.schema;
     this.#eventId = options.eventId;
     this.#validationTimeout = options.connectTimeout;
@@ -220,7 +221,7 @@ export class DataChannel implements Emitter<unknown> {
    */
   #known(value: unknown, error: MessageValidationError | undefined, event: MessageEvent): void {
     if (this.#pending.length > 0) this.#pending.push({ done: true, value, event, error });
-    else if (error) this.#errors.emit(error);
+    else if (error) this.#reportError(error);
     else this.#deliver(value, event);
   }
 
@@ -246,7 +247,7 @@ export class DataChannel implements Emitter<unknown> {
     const pending = this.#pending;
     while (pending.length > 0 && pending[0]!.done) {
       const next = pending.shift()!;
-      if (next.error) this.#errors.emit(next.error);
+      if (next.error) this.#reportError(next.error);
       else this.#deliver(next.value, next.event);
     }
     if (pending.length === 0) this.#drain();
@@ -267,7 +268,7 @@ export class DataChannel implements Emitter<unknown> {
         const id = eventId(value, event);
         if (id !== undefined && id !== null) this.#lastEventId = String(id);
       } catch (error) {
-        this.#errors.emit(new Error(`sockstate: the eventId option threw: ${messageOf(error)}`, { cause: error }));
+        this.#reportError(new Error(`sockstate: the eventId option threw: ${messageOf(error)}`, { cause: error }));
       }
     }
     this.#values.emit(value);

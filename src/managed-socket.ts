@@ -167,8 +167,8 @@ class FacadePort implements SocketPort {
   }
 
   /** The `onData` pipeline, created on first use. */
-  data(errors: EventEmitter<Event | Error>, options: DataOptions): DataChannel {
-    return (this.#data ??= new DataChannel(this.#messages, errors, options));
+  data(reportError: (error: Error) => void, options: DataOptions): DataChannel {
+    return (this.#data ??= new DataChannel(this.#messages, reportError, options));
   }
 
   /** Removes every `onData` listener (the socket is being destroyed). */
@@ -245,7 +245,7 @@ export class ManagedWebSocket<T = unknown> {
     const port = new FacadePort(this);
     this.#port = port;
     // Invalid frames are reported and `lastEventId` kept even with no `onData` listener.
-    if (init.options.schema || init.options.eventId) port.data(this.#errorEmitter, init.options);
+    if (init.options.schema || init.options.eventId) port.data((error) => this.#emitError(error), init.options);
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
@@ -306,7 +306,7 @@ export class ManagedWebSocket<T = unknown> {
 
   /** Socket error events and the errors of docs/protocol.md §7. */
   get onError(): Emitter<Event | Error> {
-    return this.#errorEmitter;
+    return (this.#errors ??= new EventEmitter());
   }
 
   /**
@@ -315,10 +315,6 @@ export class ManagedWebSocket<T = unknown> {
    */
   get onOpen(): Emitter<OpenInfo> {
     return (this.#opens ??= new EventEmitter());
-  }
-
-  get #errorEmitter(): EventEmitter<Event | Error> {
-    return (this.#errors ??= new EventEmitter());
   }
 
   /** `"connecting" | "open" | "closing" | "closed" | "reconnecting"`. */
@@ -358,7 +354,7 @@ export class ManagedWebSocket<T = unknown> {
    * is parsed until the first `subscribe()` (or while a `schema` or `eventId` is set).
    */
   get onData(): Emitter<T> {
-    return this.#port.data(this.#errorEmitter, this.#dataOptions) as Emitter<T>;
+    return this.#port.data((error) => this.#emitError(error), this.#dataOptions) as Emitter<T>;
   }
 
   /** `String()` of the last defined result of the `eventId` option; `undefined` before one. */
@@ -478,8 +474,7 @@ export class ManagedWebSocket<T = unknown> {
         this.#reconnects?.emit(event.attempt);
         break;
       case "error":
-        if (this.#debugError) observeSafely(() => this.#debugError!(event.error));
-        this.#errors?.emit(event.error as Event | Error);
+        this.#emitError(event.error as Event | Error);
         break;
     }
   }
@@ -532,7 +527,13 @@ export class ManagedWebSocket<T = unknown> {
   }
 
   #reportError(error: unknown): void {
-    this.#errors?.emit(error instanceof Error ? error : new Error(String(error)));
+    this.#emitError(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** Every error `onError` hears, the machine's and the facade's own, goes through `debug` too. */
+  #emitError(error: Event | Error): void {
+    if (this.#debugError) observeSafely(() => this.#debugError!(error));
+    this.#errors?.emit(error);
   }
 
   /** Empties the queue for good, reporting what it held: nothing queued is lost silently. */
@@ -540,7 +541,7 @@ export class ManagedWebSocket<T = unknown> {
     const queued = this.#queue.length;
     if (queued === 0) return;
     this.#queue = [];
-    this.#errors?.emit(new SocketClosedError(`the socket was closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
+    this.#emitError(new SocketClosedError(`the socket was closed with ${queued} queued message${queued === 1 ? "" : "s"} unsent`));
   }
 
   #finish(error: unknown): void {

@@ -132,6 +132,20 @@ describe("tickets stay secret", () => {
     expect(logs[0]![0]).toMatch(/^sockstate \/ws\/chat\/a: ticket/);
   });
 
+  it("debug logs a frame refused by the schema, as onError hears it", async () => {
+    const logs: string[] = [];
+    const schema = { "~standard": { version: 1, vendor: "test", validate: () => ({ issues: [{ message: "not a message" }] }) } } as const;
+    bench = createBench({ heartbeatInterval: 0, debug: (message) => logs.push(message) });
+    bench.serve(PATH);
+    const socket = bench.manager.open(PATH, { schema });
+    const errors = record(socket.onError);
+    await bench.advance(60);
+    bench.last().socket.send("{}");
+    await bench.advance(10);
+    expect(errors).toEqual([expect.objectContaining({ name: "MessageValidationError" })]);
+    expect(logs).toContain(`sockstate ${PATH}: error MessageValidationError: frame failed validation: not a message`);
+  });
+
   it("debug: true logs with console.debug", async () => {
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
     bench = createBench({ heartbeatInterval: 0, debug: true });
@@ -139,6 +153,21 @@ describe("tickets stay secret", () => {
     bench.manager.open(PATH);
     await bench.advance(60);
     expect(debug).toHaveBeenCalledWith(expect.stringContaining("socket.open"), expect.objectContaining({ key: PATH }));
+  });
+});
+
+describe("debug", () => {
+  it("debug logs the facade's own errors too: queued messages dropped on close", async () => {
+    const logs: string[] = [];
+    bench = createBench({ heartbeatInterval: 0, debug: (message) => logs.push(message) });
+    const socket = bench.manager.open(PATH);
+    const errors = record(socket.onError);
+    socket.send("a");
+    socket.send("b");
+    socket.close();
+    await bench.advance(10);
+    expect(errors).toEqual([expect.any(SocketClosedError)]);
+    expect(logs).toContain(`sockstate ${PATH}: error SocketClosedError: the socket was closed with 2 queued messages unsent`);
   });
 });
 

@@ -33,7 +33,7 @@ const TIMEOUT = 1000;
 function channel(options: Omit<ConstructorParameters<typeof DataChannel>[2], "connectTimeout">) {
   const messages = new EventEmitter<MessageEvent>();
   const errors = new EventEmitter<Event | Error>();
-  const data = new DataChannel(messages, errors, { connectTimeout: TIMEOUT, ...options });
+  const data = new DataChannel(messages, (error) => errors.emit(error), { connectTimeout: TIMEOUT, ...options });
   const log: string[] = [];
   data.subscribe((value) => log.push(`value ${JSON.stringify(value)}`));
   errors.subscribe((error) => log.push(`error ${(error as Error).message}`));
@@ -82,9 +82,7 @@ describe("DataChannel", () => {
     };
     const errors: Error[] = [];
     const messages = new EventEmitter<MessageEvent>();
-    const sink = new EventEmitter<Event | Error>();
-    sink.subscribe((error) => errors.push(error as Error));
-    new DataChannel(messages, sink, { schema, connectTimeout: TIMEOUT });
+    new DataChannel(messages, (error) => errors.push(error), { schema, connectTimeout: TIMEOUT });
     messages.emit({ data: "{}" } as MessageEvent);
     expect(errors[0]).toBeInstanceOf(MessageValidationError);
     expect(errors[0]!.message).toBe("frame failed validation: a (and 2 more issues)");
@@ -94,13 +92,13 @@ describe("DataChannel", () => {
   it("listens to frames only while it has a listener, unless a schema or eventId is set", () => {
     const messages = new EventEmitter<MessageEvent>();
     const errors = new EventEmitter<Event | Error>();
-    const plain = new DataChannel(messages, errors, { connectTimeout: TIMEOUT });
+    const plain = new DataChannel(messages, (error) => errors.emit(error), { connectTimeout: TIMEOUT });
     expect(messages.size).toBe(0);
     const stop = plain.subscribe(() => undefined);
     expect(messages.size).toBe(1);
     stop();
     expect(messages.size).toBe(0);
-    const pinned = new DataChannel(messages, errors, { eventId: () => undefined, connectTimeout: TIMEOUT });
+    const pinned = new DataChannel(messages, (error) => errors.emit(error), { eventId: () => undefined, connectTimeout: TIMEOUT });
     expect(messages.size).toBe(1);
     pinned.subscribe(() => undefined)();
     expect(messages.size).toBe(1);
