@@ -4,6 +4,7 @@
  * constants and close-code rules live in `./protocol`.
  */
 import type { QueryParams } from "./connection.types";
+import { trimTrailingSlash } from "./protocol";
 
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
@@ -58,10 +59,6 @@ export function stableUptime(reconnectDelay: number): number {
 /** `apiUrl` with http→ws and https→wss, the default socket base. */
 export function deriveWsUrl(apiUrl: string): string {
   return apiUrl.replace(/^http(s?):/i, (_, secure: string) => `ws${secure}:`);
-}
-
-function trimTrailingSlash(url: string): string {
-  return url.replace(/\/+$/, "");
 }
 
 export type { QueryParams };

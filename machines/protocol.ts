@@ -37,7 +37,12 @@ export function isTerminalTicketStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+/** A base URL (`apiUrl`, `wsUrl`) without its trailing slashes, so that a path can follow it. */
+export function trimTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
 /** `POST` target for tickets: `{apiUrl}/ws/ticket`. */
 export function ticketEndpoint(apiUrl: string): string {
-  return `${apiUrl.replace(/\/+$/, "")}${TICKET_PATH}`;
+  return `${trimTrailingSlash(apiUrl)}${TICKET_PATH}`;
 }

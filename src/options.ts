@@ -145,7 +145,8 @@ const NUMBER_OPTIONS: Readonly<Record<string, number | null>> = {
 };
 /** The longest delay timers honour (2^31 − 1 ms); beyond it they fire after 1 ms. */
 const MAX_DELAY = 2_147_483_647;
-const KNOWN_OPTIONS = new Set<string>([...Object.keys(NUMBER_OPTIONS), "params", "debug", "inspect", "schema", "eventId"]);
+/** Every option: those with a default, and those without one. */
+const KNOWN_OPTIONS = new Set<string>([...Object.keys(DEFAULT_SOCKET_OPTIONS), "inspect", "schema", "eventId"]);
 
 /** The full set of socket options after defaults, as a socket runs with them. */
 export type ResolvedSocketOptions = ConnectionSettings & {
@@ -207,13 +208,13 @@ export function validateSocketOptions(
   validateDataOptions(record);
 }
 
-/** Merges client defaults and per-socket options over {@link DEFAULT_SOCKET_OPTIONS}. */
+/** Merges client defaults and per-socket options, validated, over {@link DEFAULT_SOCKET_OPTIONS}. */
 export function resolveSocketOptions(...layers: Array<SocketOptions | undefined>): ResolvedSocketOptions {
   const resolved: ResolvedSocketOptions = { ...DEFAULT_SOCKET_OPTIONS, inspect: undefined };
   for (const layer of layers) {
     if (!layer) continue;
     for (const [name, value] of Object.entries(layer)) {
-      if (value !== undefined && KNOWN_OPTIONS.has(name)) (resolved as unknown as Record<string, unknown>)[name] = value;
+      if (value !== undefined) (resolved as unknown as Record<string, unknown>)[name] = value;
     }
   }
   if (typeof resolved.params !== "function") resolved.params = { ...resolved.params };

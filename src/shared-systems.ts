@@ -1,6 +1,5 @@
 /** Actor systems shared by a client's sockets that have no `inspect` or `debug` option (both inspect), in small groups. */
-import { type AnyActorRef, createActor, fromCallback, type InspectionEvent } from "xstate";
-import { noop } from "../machines/connection.utils";
+import { type AnyActorRef, createActor, fromTransition, type InspectionEvent } from "xstate";
 
 /**
  * Sockets that nobody inspects share actor systems: a system and its scheduler are a large
@@ -20,6 +19,9 @@ export interface SharedSystem {
   readonly groups: SharedSystem[];
 }
 
+/** The logic of a group's parent: every event it gets, a notice or an error of a socket, leaves it as it is. */
+const inert = fromTransition((state: undefined) => state, undefined);
+
 /** The groups of each runtime (one runtime per client). */
 const sharedSystems = new WeakMap<object, SharedSystem[]>();
 
@@ -36,7 +38,7 @@ export function joinSharedSystem(runtime: object, observe: (event: InspectionEve
   }
   let group = groups.find((candidate) => candidate.sockets < SOCKETS_PER_SYSTEM);
   if (!group) {
-    group = { parent: createActor(fromCallback(noop), { inspect: observe }).start(), sockets: 0, groups };
+    group = { parent: createActor(inert, { inspect: observe }).start(), sockets: 0, groups };
     groups.push(group);
   }
   group.sockets += 1;

@@ -53,4 +53,18 @@ describe("shared actor systems", () => {
     const member = createActor(fromCallback(noop), { parent: group.parent }).start();
     expect(events.filter((event) => event.type === "@xstate.snapshot" && event.actorRef === member)).toHaveLength(1);
   });
+
+  it("keeps a group's parent running when one of its sockets' actors fails", () => {
+    const group = joinSharedSystem({}, noop);
+    const failing = createActor(
+      fromCallback(() => {
+        throw new Error("an action threw");
+      }),
+      { parent: group.parent },
+    );
+    failing.subscribe({ error: noop });
+    failing.start();
+    expect(failing.getSnapshot().status).toBe("error");
+    expect(group.parent.getSnapshot().status).toBe("active");
+  });
 });
