@@ -25,6 +25,12 @@ export type MetricId =
 /** A value per metric and client in one round; `null` = did not happen within the cap. */
 export type Round = Map<MetricId, Map<ClientName, number | null>>;
 
+/**
+ * The throughput bursts of a round, per metric and client, in the order they ran: the
+ * clients take turns, so the i-th bursts of two clients ran in the same turn.
+ */
+const burstsOf = new WeakMap<Round, Map<MetricId, Map<ClientName, number[]>>>();
+
 /** How a metric compares with raw `ws`: `faster` = raw time / client time (≥ 1 is better), `costlier` = client / raw. */
 type RatioKind = "faster" | "costlier";
 
@@ -43,7 +49,7 @@ function throughput(frames: number): (value: number) => string {
 }
 
 const bestOf = (plan: Plan, metric: keyof Plan["bursts"]) =>
-  plan.bursts[metric] > 1 ? `, fastest of ${plan.bursts[metric]} per round` : "";
+  plan.bursts[metric] > 1 ? `, fastest of ${plan.bursts[metric]} per round; each ratio the median of the bursts' ratios turn by turn` : "";
 
 const METRICS: readonly Metric[] = [
   { id: "inbound", scenario: (p) => `1. inbound: ${count(p.frames)} × 100 B frames, server → client${bestOf(p, "inbound")}`, format: ms, ratio: "faster" },
@@ -108,13 +114,32 @@ export class Measurements {
     });
   }
 
-  /** Per-round ratios of `client` to `against` (default raw `ws`) for `metric`. */
-  ratios(metric: MetricId, client: ClientName, kind: RatioKind, against: ClientName = "raw ws"): number[] {
+  /** Every burst of `client` in this round, in the order they ran (throughput scenarios). */
+  static recordBursts(round: Round, metric: MetricId, client: ClientName, bursts: number[]): void {
+    let byMetric = burstsOf.get(round);
+    if (!byMetric) burstsOf.set(round, (byMetric = new Map()));
+    let byClient = byMetric.get(metric);
+    if (!byClient) byMetric.set(metric, (byClient = new Map()));
+    byClient.set(client, bursts);
+  }
+
+  /**
+   * Per-round ratios of `client` to `against` (default raw `ws`) for `metric`. Where the
+   * round ran bursts, the median of the ratios of the two clients' bursts turn by turn:
+   * the machine's load drifts over a round, far less within one turn. `turnByTurn: false`
+   * compares the round's fastest bursts instead.
+   */
+  ratios(metric: MetricId, client: ClientName, kind: RatioKind, against: ClientName = "raw ws", { turnByTurn = true } = {}): number[] {
+    const ratio = (value: number, base: number) => (kind === "faster" ? base / value : value / base);
     return this.rounds.flatMap((round) => {
+      const bursts = turnByTurn ? burstsOf.get(round)?.get(metric) : undefined;
+      const own = bursts?.get(client);
+      const other = bursts?.get(against);
+      if (own && other && own.length === other.length && own.length > 0) return [median(own.map((value, i) => ratio(value, other[i]!)))];
       const value = round.get(metric)?.get(client);
       const base = round.get(metric)?.get(against);
       if (value == null || base == null) return [];
-      return [kind === "faster" ? base / value : value / base];
+      return [ratio(value, base)];
     });
   }
 }
@@ -272,6 +297,12 @@ export function informationLines(measurements: Measurements): string[] {
   for (const variant of ["sockstate, onData", "sockstate, onData + schema"] as const) {
     const ratios = measurements.ratios("inbound", variant, "faster", "sockstate");
     if (ratios.length > 0) lines.push(`- inbound, ${variant}: ${ratioCell(ratios)} of sockstate's onMessage-only speed, per round`);
+  }
+  const fastest = (against: ClientName) => measurements.ratios("inbound", "sockstate", "faster", against, { turnByTurn: false });
+  if (measurements.ratios("inbound", "sockstate", "faster", "raw ws").length > 0) {
+    lines.push(
+      `- inbound, sockstate, ratios of each round's fastest bursts instead of turn by turn: ${ratioCell(fastest(RAW_WS_WEBSOCKET_API))} ws's WebSocket API, ${ratioCell(fastest("raw ws"))} raw ws`,
+    );
   }
   for (const variant of ["sockstate, HTTP ticket", "sockstate, silent server"] as const) {
     const ratios = measurements.ratios("reconnect-median", variant, "costlier", "partysocket");

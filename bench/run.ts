@@ -133,16 +133,19 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   // Throughput: every client's bursts interleaved; per client the fastest burst and the least CPU.
   const throughput = async (metric: "inbound" | "outbound", burst: typeof inbound, names: readonly ClientName[]) => {
     const best = new Map<ClientName, Burst>();
+    const bursts = new Map<ClientName, number[]>(names.map((name) => [name, []]));
     for (let repeat = 0; repeat < plan.bursts[metric]; repeat++) {
       for (const name of names) {
         const result = await burst(createBenchClient(name, server), server, plan.frames);
         const previous = best.get(name) ?? result;
         best.set(name, { ms: Math.min(previous.ms, result.ms), cpuMs: Math.min(previous.cpuMs, result.cpuMs) });
+        bursts.get(name)!.push(result.ms);
       }
     }
     for (const [name, result] of best) {
       put(metric, name, result.ms);
       put(`${metric}-cpu`, name, result.cpuMs);
+      Measurements.recordBursts(round, metric, name, bursts.get(name)!);
     }
   };
   if (only.has("inbound")) await throughput("inbound", inbound, rotated([...CLIENT_NAMES, RAW_WS_WEBSOCKET_API, ...extras.typedMessages], index));
