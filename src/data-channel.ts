@@ -208,16 +208,10 @@ export class DataChannel implements Emitter<unknown> {
     const slot: Slot = { done: false, value: undefined, event, error: undefined };
     this.#pending.push(slot);
     const timeout = this.#validationTimeout;
-    slot.timer = setTimeout(
-      () => this.#complete(slot, undefined, validatorFailed("did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text)),
-      timeout,
-    );
+    slot.timer = setTimeout(() => this.#fail(slot, "did not settle", new Error(`no result within ${timeout} ms (connectTimeout)`), text), timeout);
     Promise.resolve(result).then(
-      (settled) => {
-        const failure = failureOf(settled, text);
-        this.#complete(slot, failure ? undefined : (settled as StandardSchemaV1.SuccessResult<unknown>).value, failure);
-      },
-      (error: unknown) => this.#complete(slot, undefined, validatorFailed("rejected", error, text)),
+      (settled) => this.#settle(slot, settled, text),
+      (error: unknown) => this.#fail(slot, "rejected", error, text),
     );
   };
 
@@ -231,15 +225,24 @@ export class DataChannel implements Emitter<unknown> {
     else this.#deliver(value, event);
   }
 
-  /**
-   * Records an asynchronous frame's outcome, unless it timed out or the socket was destroyed
-   * first, and delivers every leading frame that is done.
-   */
-  #complete(slot: Slot, value: unknown, error: MessageValidationError | undefined): void {
+  /** Records a validation result, unless the frame timed out or the socket was destroyed. */
+  #settle(slot: Slot, result: unknown, text: string): void {
     if (slot.done) return;
+    const failure = failureOf(result, text);
+    if (failure) slot.error = failure;
+    else slot.value = (result as StandardSchemaV1.SuccessResult<unknown>).value;
+    this.#complete(slot);
+  }
+
+  #fail(slot: Slot, how: ValidatorFailure, error: unknown, text: string): void {
+    if (slot.done) return;
+    slot.error = validatorFailed(how, error, text);
+    this.#complete(slot);
+  }
+
+  /** Marks an outcome known and delivers every leading frame that is done. */
+  #complete(slot: Slot): void {
     slot.done = true;
-    slot.value = value;
-    slot.error = error;
     clearTimeout(slot.timer);
     const pending = this.#pending;
     while (pending.length > 0 && pending[0]!.done) {
