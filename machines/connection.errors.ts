@@ -2,6 +2,7 @@
  * Every error sockstate raises or emits. Each class sets `name` to its own
  * name so it survives serialization and `instanceof` across bundles is not needed.
  */
+import { messageOf } from "./connection.utils";
 import type { StandardSchemaV1 } from "./standard-schema";
 
 /**
@@ -54,7 +55,7 @@ export function describeFailure(failure: unknown): string {
   }
   if (failure === undefined) return "none yet (the first attempt was still under way)";
   if (typeof failure === "object" && (failure as { type?: unknown }).type === "error") return "a WebSocket error event";
-  return String(failure);
+  return messageOf(failure);
 }
 
 /** Which bound a {@link ConnectTimeoutError} reports. */

@@ -9,9 +9,18 @@ import { trimTrailingSlash } from "./protocol";
 /** Does nothing; one shared function wherever a callback or cleanup is required but nothing is to be done. */
 export const noop = (): void => {};
 
-/** An error's message, or a thrown value that is no `Error` as a string. */
+/**
+ * An error's message, or a thrown value that is no `Error` as a string; one that cannot be
+ * made a string (`Object.create(null)`, a throwing `toString`) by its tag, `[object Object]`,
+ * so that describing a failure never fails itself.
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }
 
 /** `WebSocket.readyState` values (the constants are not on every implementation's prototype). */

@@ -6,7 +6,7 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import { createConnectionImplementations } from "../machines/connection.actors";
 import { connectionMachine } from "../machines/connection.machine";
-import { noop, READY_STATE } from "../machines/connection.utils";
+import { messageOf, noop, READY_STATE } from "../machines/connection.utils";
 import { type ConnectionSnapshot, toPublicAttempt, toPublicState } from "../machines/connection.public";
 import type {
   ConnectionContext,
@@ -527,7 +527,7 @@ export class ManagedWebSocket<T = unknown> {
   }
 
   #reportError(error: unknown): void {
-    this.#emitError(error instanceof Error ? error : new Error(String(error)));
+    this.#emitError(error instanceof Error ? error : new Error(messageOf(error)));
   }
 
   /** Every error `onError` hears, the machine's and the facade's own, goes through `debug` too. */

@@ -94,6 +94,12 @@ const NEVER: Array<{ name: string; options: Partial<ClientOptions>; answers?: Ti
     status: 0,
   },
   {
+    name: "a getAuthToken that rejects with a value that cannot be made a string",
+    options: { getAuthToken: () => Promise.reject(Object.create(null)) },
+    failure: /the token provider \(getAuthToken\) failed: \[object Object\]$/,
+    status: 0,
+  },
+  {
     name: "a getAuthToken that never settles",
     options: { getAuthToken: () => new Promise<string>(() => {}) },
     failure: /not sent: the token provider \(getAuthToken\) did not settle within 1000 ms \(connectTimeout\)$/,

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, redactTicket, stableUptime, Ticket } from "../../machines/connection.utils";
+import { backoffCeiling, backoffDelay, buildSocketUrl, deriveWsUrl, messageOf, redactTicket, stableUptime, Ticket } from "../../machines/connection.utils";
 import { classifyClose, HEARTBEAT_TIMEOUT_CODE, PING_FRAME, PONG_FRAME, TICKET_PATH, ticketEndpoint } from "../../machines/protocol";
 
 const settings = { reconnectDelay: 1000, maxReconnectDelay: 30000 };
@@ -84,5 +84,23 @@ describe("Ticket", () => {
     expect(inspect(ticket)).not.toContain("secret");
     expect(`${ticket}`).not.toContain("secret");
     expect(ticket.reveal()).toBe("secret-value");
+  });
+});
+
+describe("messageOf", () => {
+  it("names an Error by its message and any other value as a string", () => {
+    expect(messageOf(new TypeError("bad"))).toBe("bad");
+    expect(messageOf("plain")).toBe("plain");
+    expect(messageOf(42)).toBe("42");
+  });
+
+  it("never throws itself, for a value that cannot be made a string", () => {
+    const throwing = {
+      toString() {
+        throw new Error("no");
+      },
+    };
+    expect(messageOf(Object.create(null))).toBe("[object Object]");
+    expect(messageOf(throwing)).toBe("[object Object]");
   });
 });
