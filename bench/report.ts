@@ -135,7 +135,10 @@ export class Measurements {
       const bursts = turnByTurn ? burstsOf.get(round)?.get(metric) : undefined;
       const own = bursts?.get(client);
       const other = bursts?.get(against);
-      if (own && other && own.length === other.length && own.length > 0) return [median(own.map((value, i) => ratio(value, other[i]!)))];
+      if (own && other) {
+        if (own.length !== other.length) throw new Error(`${metric}: ${own.length} bursts of ${client} against ${other.length} of ${against}`);
+        return [median(own.map((value, i) => ratio(value, other[i]!)))];
+      }
       const value = round.get(metric)?.get(client);
       const base = round.get(metric)?.get(against);
       if (value == null || base == null) return [];
@@ -164,15 +167,19 @@ export const BUDGETS = {
   memoryRatio: 2.2,
   /**
    * The bundle budgets hold the line of the finished feature set. Issue 18's first targets
-   * (`FIRST_BUNDLE_TARGETS`) would leave own code less than its floor with every string
-   * emptied; every run prints both floors. A feature's new bytes change these numbers by
-   * argument, never silently.
+   * (`FIRST_BUNDLE_TARGETS`) would leave own code less than this code weighs with every
+   * string emptied; every run prints those floors. A feature's new bytes change these
+   * numbers by argument, never silently.
    */
   ownCodeKib: 12.5,
   withXstateKib: 25,
   reconnectVsPartysocket: 1.2,
   inboundVsWebSocketApi: 0.95,
-  /** Lowered in a run where ws's own WebSocket API is itself below it (see `checkBudgets`). */
+  /**
+   * Lowered to `inboundVsWebSocketApi` × ws's own WebSocket API's ratio to raw `ws` in a run
+   * where that API runs below 0.90 / 0.95 (see `checkBudgets`); the line then asks no more
+   * than the API line does.
+   */
   inboundVsRaw: 0.9,
   outboundVsRaw: 0.95,
   /** Margin over heartbeat interval + timeout for detecting a half-open link (ms). */
@@ -180,8 +187,8 @@ export const BUDGETS = {
   scaleSockets: 10_000,
 } as const;
 
-/** Issue 18's first bundle targets, set before fail-loudly and typed messages were built. */
-export const FIRST_BUNDLE_TARGETS = { ownCodeKib: 6.5, withXstateKib: 19 } as const;
+/** Issue 18's first bundle targets, lower than this code weighs with its strings emptied. */
+const FIRST_BUNDLE_TARGETS = { ownCodeKib: 6.5, withXstateKib: 19 } as const;
 
 /** The budgets of the issue, evaluated on this run's sockstate figures. */
 export function checkBudgets(
@@ -214,16 +221,16 @@ export function checkBudgets(
     });
   };
   ratioBudget("inbound", "inbound", "faster", "inbound throughput against ws's WebSocket API", BUDGETS.inboundVsWebSocketApi, RAW_WS_WEBSOCKET_API);
-  // Every MessageEvent a `ws` socket delivers goes through ws's own WebSocket API, which
-  // is itself below raw `ws` (the row "raw ws, onmessage"): the raw line asks what the
-  // issue asked, or what the API line allows on top of that API if the issue's is out of reach.
+  // Every MessageEvent a `ws` socket delivers is built by ws's own WebSocket API, itself
+  // below raw `ws` (the row "raw ws, onmessage"). The raw line asks the issue's ratio, or the
+  // API line's allowance on top of what that API costs in this run, whichever is lower.
   const apiRatios = measurements.ratios("inbound", RAW_WS_WEBSOCKET_API, "faster");
-  const apiVsRaw = apiRatios.length > 0 ? median(apiRatios) : Number.POSITIVE_INFINITY;
-  const rawLimit = Math.min(BUDGETS.inboundVsRaw, BUDGETS.inboundVsWebSocketApi * apiVsRaw);
-  const rawWhy =
-    rawLimit < BUDGETS.inboundVsRaw
-      ? `: ${BUDGETS.inboundVsWebSocketApi} × the ${apiVsRaw.toFixed(2)}× of ws's own WebSocket API in this run, which the issue's ${BUDGETS.inboundVsRaw.toFixed(2)}× is out of reach for`
-      : "";
+  const apiVsRaw = apiRatios.length > 0 ? median(apiRatios) : Number.NaN;
+  const lowered = Number.isFinite(apiVsRaw) && BUDGETS.inboundVsWebSocketApi * apiVsRaw < BUDGETS.inboundVsRaw;
+  const rawLimit = lowered ? BUDGETS.inboundVsWebSocketApi * apiVsRaw : BUDGETS.inboundVsRaw;
+  const rawWhy = lowered
+    ? `: ${BUDGETS.inboundVsWebSocketApi} × ws's own WebSocket API's ${apiVsRaw.toFixed(2)}× in this run, lower than the issue's ${BUDGETS.inboundVsRaw.toFixed(2)}×`
+    : "";
   ratioBudget("inbound", "inbound", "faster", "inbound throughput against raw ws", rawLimit, "raw ws", rawWhy);
   ratioBudget("outbound", "outbound", "faster", "outbound throughput", BUDGETS.outboundVsRaw);
   ratioBudget("memory", "memory", "costlier", "memory per idle connection", BUDGETS.memoryRatio);
@@ -317,11 +324,15 @@ export function informationLines(measurements: Measurements): string[] {
     const ratios = measurements.ratios("inbound", variant, "faster", "sockstate");
     if (ratios.length > 0) lines.push(`- inbound, ${variant}: ${ratioCell(ratios)} of sockstate's onMessage-only speed, per round`);
   }
-  const fastest = (against: ClientName) => measurements.ratios("inbound", "sockstate", "faster", against, { turnByTurn: false });
-  if (measurements.ratios("inbound", "sockstate", "faster", "raw ws").length > 0) {
+  const fastest = (metric: MetricId, against: ClientName = "raw ws") =>
+    ratioCell(measurements.ratios(metric, "sockstate", "faster", against, { turnByTurn: false }));
+  if (measurements.values("inbound", "sockstate").length > 0) {
     lines.push(
-      `- inbound, sockstate, ratios of each round's fastest bursts instead of turn by turn: ${ratioCell(fastest(RAW_WS_WEBSOCKET_API))} ws's WebSocket API, ${ratioCell(fastest("raw ws"))} raw ws`,
+      `- inbound, sockstate, ratios of each round's fastest bursts instead of turn by turn: ${fastest("inbound", RAW_WS_WEBSOCKET_API)} ws's WebSocket API, ${fastest("inbound")} raw ws`,
     );
+  }
+  if (measurements.values("outbound", "sockstate").length > 0) {
+    lines.push(`- outbound, sockstate, ratios of each round's fastest bursts instead of turn by turn: ${fastest("outbound")} raw ws`);
   }
   for (const variant of ["sockstate, HTTP ticket", "sockstate, silent server"] as const) {
     const ratios = measurements.ratios("reconnect-median", variant, "costlier", "partysocket");
@@ -339,7 +350,7 @@ export function floorLines(floor: BundleFloor): string[] {
   return [
     `- bundle floor, xstate: what the main entry imports from it (${floor.xstateImports.join(", ")}), bundled alone: ${kib(floor.xstateAlone)} gzip`,
     `- bundle floor, own code: ${kib(floor.ownCode)} gzip as shipped; ${kib(floor.ownCodeWithoutSentences)} with every message and state description emptied; ${kib(floor.ownCodeWithoutStrings)} with every string emptied, event and state names included`,
-    `- issue 18's first bundle targets (own code ≤ ${first.ownCodeKib} KB, with xstate ≤ ${first.withXstateKib} KB) leave own code at most ${kib(leftForOwnCode)} gzip beside xstate, ${floor.ownCodeWithoutStrings <= leftForOwnCode ? "more" : "less"} than its floor with every string emptied (${kib(floor.ownCodeWithoutStrings)})`,
+    `- issue 18's first bundle targets (own code ≤ ${first.ownCodeKib} KB, with xstate ≤ ${first.withXstateKib} KB) leave own code at most ${kib(leftForOwnCode)} gzip beside xstate; this code with every string emptied is ${kib(floor.ownCodeWithoutStrings)}`,
   ];
 }
 

@@ -14,8 +14,8 @@ export interface Plan {
   /** Frames of the inbound and of the outbound burst. */
   frames: number;
   /**
-   * Bursts per client and round, interleaved; the fastest counts (on a shared machine
-   * noise only ever slows a burst down). Outbound bursts take seconds, so fewer.
+   * Bursts per client and round, the clients taking turns: the table shows each client's
+   * fastest, the ratios compare the bursts of each turn. Outbound bursts take seconds, so fewer.
    */
   bursts: { inbound: number; outbound: number };
   /** Idle connections of the memory scenario. */
