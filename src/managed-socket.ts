@@ -245,7 +245,7 @@ export class ManagedWebSocket<T = unknown> {
     const port = new FacadePort(this);
     this.#port = port;
     // Invalid frames are reported and `lastEventId` kept even with no `onData` listener.
-    if (init.options.schema || init.options.eventId) port.data((error) => this.#emitError(error), init.options);
+    if (init.options.schema || init.options.eventId) this.#data();
     const machine = machineFor(init.runtime);
     const { debug, inspect: userInspect } = init.options;
     const debugInspect = debug ? createDebugInspector(init.key, debug) : undefined;
@@ -354,7 +354,12 @@ export class ManagedWebSocket<T = unknown> {
    * is parsed until the first `subscribe()` (or while a `schema` or `eventId` is set).
    */
   get onData(): Emitter<T> {
-    return this.#port.data((error) => this.#emitError(error), this.#dataOptions) as Emitter<T>;
+    return this.#data() as Emitter<T>;
+  }
+
+  /** The socket's `onData` pipeline, created on first use; its errors go where every error goes. */
+  #data(): DataChannel {
+    return this.#port.data((error) => this.#emitError(error), this.#dataOptions);
   }
 
   /** `String()` of the last defined result of the `eventId` option; `undefined` before one. */
