@@ -11,12 +11,8 @@
  *   state names included: what this code weighs as logic alone.
  */
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import ts from "typescript";
-import { fileURLToPath } from "node:url";
 import { buildBrowserBundle } from "../scripts/browser-bundle";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 export interface BundleFloor {
   /** gzip -9 of the own-code bundle as shipped (xstate external). */
@@ -70,23 +66,12 @@ function importsFromXstate(code: string): string[] {
 export async function bundleFloor(): Promise<BundleFloor> {
   const { code } = await buildBrowserBundle({ minify: true, external: ["xstate"] });
   const xstateImports = importsFromXstate(code);
-  const alone = await build({
-    absWorkingDir: root,
-    stdin: { contents: `export { ${xstateImports.join(", ")} } from "xstate";`, resolveDir: root, loader: "js" },
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    write: false,
-    logLevel: "silent",
-    define: { "process.env.NODE_ENV": '"production"' },
-  });
+  const alone = await buildBrowserBundle({ minify: true, source: `export { ${xstateImports.join(", ")} } from "xstate";` });
   return {
     ownCode: gzip(code),
     ownCodeWithoutSentences: gzip(emptyStrings(code, (text) => text.includes(" "))),
     ownCodeWithoutStrings: gzip(emptyStrings(code, () => true)),
-    xstateAlone: gzip(alone.outputFiles[0]!.text),
+    xstateAlone: gzip(alone.code),
     xstateImports,
   };
 }

@@ -10,7 +10,7 @@
  * (undici, compiled code) is not counted.
  */
 import { getHeapSnapshot } from "node:v8";
-import { type BenchServer, reportToParent } from "./processes";
+import { type BenchServer, reportToParent, serverAt } from "./processes";
 import { type BenchSocket, type ClientName, createBenchClient } from "./clients";
 import { collectedMemory, sleep } from "./stats";
 import { groupOf } from "./heap-groups";
@@ -73,7 +73,7 @@ async function main(): Promise<CensusResult> {
   if (!apiUrl || (name !== "sockstate" && name !== "raw ws") || !(count > 0) || !(settle >= 0)) {
     throw new TypeError("usage: heap-census.ts <apiUrl> <sockstate|raw ws> <count> <settleMs>");
   }
-  const server = { apiUrl, wsUrl: apiUrl.replace(/^http/, "ws") } as BenchServer;
+  const server = serverAt(apiUrl);
   const warm = await openAll(name, server, WARM_UP, "warm");
   await Promise.all(warm.map((socket) => socket.close()));
   await sleep(settle);

@@ -9,7 +9,7 @@
  * <apiUrl> <client> <connections> <openBatch> <idleSettleMs>`.
  */
 import { type ClientName, createBenchClient } from "./clients";
-import { type BenchServer, reportToParent } from "./processes";
+import { reportToParent, serverAt } from "./processes";
 import { type IdleMemory, idleMemory, type Plan } from "./scenarios";
 
 export interface IdleMemoryResult extends IdleMemory {
@@ -23,9 +23,7 @@ async function main(): Promise<IdleMemoryResult> {
     throw new TypeError("usage: idle-memory.ts <apiUrl> <client> <connections> <openBatch> <idleSettleMs>");
   }
   const [idleConnections, batch, settle] = sizes as [number, number, number];
-  // The parent waits for the server to drain after this process ends; here each close
-  // is awaited on the client side only.
-  const server = { apiUrl, wsUrl: apiUrl.replace(/^http/, "ws"), connections: async () => 0 } as unknown as BenchServer;
+  const server = serverAt(apiUrl);
   const plan = { idleConnections, openBatch: batch, idleSettle: settle } as Plan;
   await idleMemory(createBenchClient(name as ClientName, server), server, { ...plan, idleConnections: batch, idleSettle: 0 });
   const result = await idleMemory(createBenchClient(name as ClientName, server), server, plan);

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { deriveWsUrl } from "../dist/machine.mjs";
 import type { ServerReady, ServerReply, ServerRequest } from "./protocol";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
@@ -100,6 +101,15 @@ export interface BenchServer {
   /** The server process's `process.cpuUsage()`. */
   cpu(): Promise<NodeJS.CpuUsage>;
   close(): void;
+}
+
+/**
+ * The server as a child process of the bench knows it: its URLs only. The parent owns the
+ * server and waits for it to drain, so `connections()` here has nothing to wait for.
+ */
+export function serverAt(apiUrl: string): BenchServer {
+  const parentOnly = () => Promise.reject(new Error("only the bench's main process drives the server"));
+  return { apiUrl, wsUrl: deriveWsUrl(apiUrl), connections: async () => 0, destroyStalled: parentOnly, cpu: parentOnly, close: () => {} };
 }
 
 export async function startServer(pinning: Pinning): Promise<BenchServer> {

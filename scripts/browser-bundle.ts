@@ -17,6 +17,8 @@ export interface BrowserBundle {
 export interface BrowserBundleOptions {
   /** @default "src/index.ts" */
   entry?: string;
+  /** Module source to bundle instead of `entry`, resolved from the project root. */
+  source?: string;
   /** Minified, for the size budgets. @default false */
   minify?: boolean;
   /** Left out of the bundle, e.g. `xstate` to measure sockstate's own code. */
@@ -28,7 +30,9 @@ export interface BrowserBundleOptions {
 export async function buildBrowserBundle(options: BrowserBundleOptions = {}): Promise<BrowserBundle> {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [options.entry ?? "src/index.ts"],
+    ...(options.source === undefined
+      ? { entryPoints: [options.entry ?? "src/index.ts"] }
+      : { stdin: { contents: options.source, resolveDir: root, loader: "ts" as const } }),
     bundle: true,
     format: "esm",
     platform: "browser",
