@@ -16,6 +16,9 @@
  *                                      breakdown (with --baseline: its "before" section)
  *   node --expose-gc --import tsx bench/retainers.ts 300 1000 Map   who keeps those bytes:
  *                                      retainer paths per group (after npm run build)
+ *   node --expose-gc --import tsx bench/inbound-pairs.ts 80   sockstate against ws's
+ *                                      WebSocket API only, turn by turn: a change to the
+ *                                      inbound path told from noise (after npm run build)
  *
  * sockstate is measured as built (`dist/`): `prebench` (scripts/ensure-dist.ts) rebuilds it
  * when it is missing or older than a source file.
