@@ -44,7 +44,9 @@ type Scenario = (typeof SCENARIOS)[number];
 
 const FULL: Plan = {
   frames: 200_000,
-  bursts: { inbound: 5, outbound: 3 },
+  // An inbound burst is short, and the ratio of two clients' bursts in one turn spreads
+  // widely (a burst runs in a fast or a slow mode): a round takes more of them.
+  bursts: { inbound: 9, outbound: 3 },
   idleConnections: 1000,
   openBatch: 100,
   idleSettle: 1000,
