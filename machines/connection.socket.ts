@@ -131,8 +131,11 @@ export class SocketLink implements SocketTransport, ClockListener {
   /** Until the connection is confirmed (docs/protocol.md §4), the first inbound frame confirms it. */
   #unconfirmed = true;
   #awaitingAlive = false;
-  /** The clocks were read for the current run of frames (see `onmessage`). */
-  #stamped = false;
+  /**
+   * The next inbound frame is heard out (`#heard`) before it is delivered: it is the first
+   * of a run, or one the machine waits for. False for the rest of a run already heard out.
+   */
+  #heed = true;
   // How long the link has been quiet, by whichever clock says longer: the wall clock
   // set back (NTP, by hand) cannot postpone a ping, nor can a `performance.now()` that
   // fake timers leave running in real time. Either way errs toward an early ping.
@@ -188,6 +191,7 @@ export class SocketLink implements SocketTransport, ClockListener {
     this.#opened = false;
     this.#unconfirmed = true;
     this.#awaitingAlive = false;
+    this.#heed = true;
     const heartbeat = context.settings.heartbeatInterval > 0;
     let ws: WebSocketLike;
     try {
@@ -212,26 +216,12 @@ export class SocketLink implements SocketTransport, ClockListener {
       if (heartbeat) (this.#clock = environment.clock).watch(this);
       owner.send({ type: "socket.open" });
     };
-    // The hot path: a few comparisons per frame and no machine transition. The clocks are read
-    // once per run of frames delivered in the same task (`ws` hands over a whole TCP read
-    // synchronously), because a clock read costs more than everything else here. The stamp
-    // can only be older than the last frame: a ping may go out early, a drop is never caused.
+    // The hot path: one flag and the pong test per frame, no machine transition. The rest is
+    // done once per run of frames delivered in the same task (`ws` hands over a whole TCP
+    // read synchronously), in `#heard`: a smaller handler delivers each frame faster.
     ws.onmessage = (event: MessageEvent) => {
-      if (!this.#stamped) {
-        this.#stamped = true;
-        this.#stamp();
-        queueMicrotask(() => {
-          this.#stamped = false;
-        });
-      }
-      // Before the frame is delivered: its listeners already see the socket open.
-      if (this.#unconfirmed) this.#confirm();
-      if (this.#awaitingAlive) {
-        this.#awaitingAlive = false;
-        owner.send({ type: "socket.alive" });
-      }
-      if (event.data === PONG_FRAME) return;
-      port.message(event);
+      if (this.#heed) this.#heard();
+      if (event.data !== PONG_FRAME) port.message(event);
     };
     ws.onerror = (event: unknown) => owner.send({ type: "socket.error", error: redactErrorEvent(event) });
     ws.onclose = (event: CloseEvent) => {
@@ -258,6 +248,7 @@ export class SocketLink implements SocketTransport, ClockListener {
   ping(): void {
     if (!this.#socket) return;
     this.#awaitingAlive = true;
+    this.#heed = true;
     this.#socket.send(PING_FRAME);
   }
 
@@ -334,6 +325,26 @@ export class SocketLink implements SocketTransport, ClockListener {
   #follow(owner: SocketLinkOwner, port: SocketPort | undefined): void {
     if (!this.#owner && !port?.ownsActor) owner.subscribe(this);
     this.#owner = owner;
+  }
+
+  /**
+   * The first frame of a run, or one the machine waits for, before it is delivered. The
+   * clocks are read once per run, because a clock read costs more than delivering a frame:
+   * the stamp can only be older than the last frame, so a ping may go out early and a drop
+   * is never caused. The connection is confirmed here (the frame's listeners already see
+   * the socket open) and a ping counts as answered.
+   */
+  #heard(): void {
+    this.#heed = false;
+    this.#stamp();
+    queueMicrotask(() => {
+      this.#heed = true;
+    });
+    if (this.#unconfirmed) this.#confirm();
+    if (this.#awaitingAlive) {
+      this.#awaitingAlive = false;
+      this.#owner?.send({ type: "socket.alive" });
+    }
   }
 
   #stamp(): void {
