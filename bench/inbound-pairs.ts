@@ -21,7 +21,7 @@ const [turnsArg = "40", framesArg = "200000", clientsArg = `${RAW_WS_WEBSOCKET_A
 const turns = Number(turnsArg);
 const frames = Number(framesArg);
 const names = clientsArg.split("|") as ClientName[];
-if (!(turns > WARM_UP_TURNS) || !(frames > 0) || names.length !== 2) {
+if (!Number.isInteger(turns) || turns <= WARM_UP_TURNS || !Number.isInteger(frames) || frames <= 0 || names.length !== 2) {
   throw new TypeError(`usage: inbound-pairs.ts [turns > ${WARM_UP_TURNS}] [frames > 0] ["first|second"]`);
 }
 
@@ -29,8 +29,9 @@ const server = await startServer(pinSelf());
 const bursts: [number[], number[]] = [[], []];
 try {
   for (let turn = 0; turn < turns; turn++) {
-    for (const [index, name] of names.entries()) {
-      const { ms } = await inbound(createBenchClient(name, server), server, frames);
+    // Each client goes first every other turn.
+    for (const index of turn % 2 === 0 ? [0, 1] : [1, 0]) {
+      const { ms } = await inbound(createBenchClient(names[index]!, server), server, frames);
       if (turn >= WARM_UP_TURNS) bursts[index]!.push(ms);
     }
   }

@@ -216,9 +216,10 @@ export class SocketLink implements SocketTransport, ClockListener {
       if (heartbeat) (this.#clock = environment.clock).watch(this);
       owner.send({ type: "socket.open" });
     };
-    // The hot path: one flag and the pong test per frame, no machine transition. The rest is
-    // done once per run of frames delivered in the same task (`ws` hands over a whole TCP
-    // read synchronously), in `#heard`: a smaller handler delivers each frame faster.
+    // The hot path: per frame, one flag and the pong test (docs/protocol.md §5), and no
+    // machine transition. What the machine needs from inbound frames is done in `#heard`,
+    // once per run of frames delivered in the same task (`ws` hands over a whole TCP read
+    // synchronously) and for a frame it waits for.
     ws.onmessage = (event: MessageEvent) => {
       if (this.#heed) this.#heard();
       if (event.data !== PONG_FRAME) port.message(event);
@@ -331,8 +332,8 @@ export class SocketLink implements SocketTransport, ClockListener {
    * The first frame of a run, or one the machine waits for, before it is delivered. The
    * clocks are read once per run, because a clock read costs more than delivering a frame:
    * the stamp can only be older than the last frame, so a ping may go out early and a drop
-   * is never caused. The connection is confirmed here (the frame's listeners already see
-   * the socket open) and a ping counts as answered.
+   * is never caused. The connection is confirmed here (docs/protocol.md §4: the frame's
+   * listeners already see the socket open) and a ping counts as answered (§5).
    */
   #heard(): void {
     this.#heed = false;
