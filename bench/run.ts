@@ -135,22 +135,18 @@ async function runRound(server: BenchServer, plan: Plan, only: Set<Scenario>, ro
   const order = rotated(CLIENT_NAMES, index);
   const put = (metric: Parameters<typeof Measurements.record>[1], client: ClientName, value: number | null) =>
     Measurements.record(round, metric, client, value);
-  // Throughput: every client's bursts interleaved; per client the fastest burst and the least CPU.
+  // Throughput: the clients take turns; per client every burst (the ratios pair them turn by
+  // turn), the fastest and the least CPU.
   const throughput = async (metric: "inbound" | "outbound", burst: typeof inbound, names: readonly ClientName[]) => {
-    const best = new Map<ClientName, Burst>();
-    const bursts = new Map<ClientName, number[]>(names.map((name) => [name, []]));
+    const bursts = new Map<ClientName, Burst[]>(names.map((name) => [name, []]));
     for (let repeat = 0; repeat < plan.bursts[metric]; repeat++) {
-      for (const name of names) {
-        const result = await burst(createBenchClient(name, server), server, plan.frames);
-        const previous = best.get(name) ?? result;
-        best.set(name, { ms: Math.min(previous.ms, result.ms), cpuMs: Math.min(previous.cpuMs, result.cpuMs) });
-        bursts.get(name)!.push(result.ms);
-      }
+      for (const name of names) bursts.get(name)!.push(await burst(createBenchClient(name, server), server, plan.frames));
     }
-    for (const [name, result] of best) {
-      put(metric, name, result.ms);
-      put(`${metric}-cpu`, name, result.cpuMs);
-      Measurements.recordBursts(round, metric, name, bursts.get(name)!);
+    for (const [name, results] of bursts) {
+      const times = results.map((result) => result.ms);
+      put(metric, name, Math.min(...times));
+      put(`${metric}-cpu`, name, Math.min(...results.map((result) => result.cpuMs)));
+      Measurements.recordBursts(round, metric, name, times);
     }
   };
   if (only.has("inbound")) await throughput("inbound", inbound, rotated([...CLIENT_NAMES, RAW_WS_WEBSOCKET_API, ...extras.typedMessages], index));

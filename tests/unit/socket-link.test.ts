@@ -2,18 +2,14 @@ import { describe, expect, it, vi } from "vitest";
 import { SocketLink, type SocketEnvironment } from "../../machines/connection.socket";
 import type { ConnectionContext, SocketPort } from "../../machines/connection.types";
 import { PING_FRAME, PONG_FRAME } from "../../machines/protocol";
+import { FakeWebSocket } from "../support/fake-socket";
 
 /** A WebSocket that only records what it is sent; the test fires its handlers. */
-class FakeSocket {
+class FakeSocket extends FakeWebSocket {
   static created: FakeSocket[] = [];
-  readyState = 0;
-  bufferedAmount = 0;
   readonly sent: unknown[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(readonly url: string) {
+  constructor(url: string) {
+    super(url);
     FakeSocket.created.push(this);
   }
   send(data: unknown): void {
